@@ -1,0 +1,51 @@
+// All-vs-all Hamming nearest neighbours on bit-packed haplotypes, with the
+// top-k selection fused into the distance pass (no m x n matrix is stored).
+//
+// Inputs are packed rows (n_words uint64 each, tail bits zero). Results per
+// query row: the k smallest distances and their reference indices, ordered by
+// (distance, index) so ties go to the lower index. In self mode (B is A) the
+// diagonal is excluded and the CPU computes one triangle only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "../common/bits.hpp"
+
+namespace genofast {
+
+// Highest SIMD level this CPU supports, and the level kernels use now
+// (never above the supported one).
+Simd simd_supported();
+Simd simd_active();
+void set_simd(Simd level);
+
+// column_min (length n, may be null): per reference row, the minimum distance
+// over all query rows (non-self mode only).
+void nearest_neighbors_cpu(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                           std::size_t n_words, bool self, int k, int32_t* distances, int64_t* indices,
+                           int32_t* column_min);
+
+// Full m x n distance matrix, for small inputs.
+void pairwise_hamming_cpu(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                          std::size_t n_words, int32_t* out);
+
+// Counts of all pairwise distances, hist[d] for d in [0, n_bins). Self mode
+// counts each unordered pair i < j once.
+void hamming_histogram_cpu(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                           std::size_t n_words, bool self, int64_t* hist, std::size_t n_bins);
+
+// CUDA twins (device pointers, `stream` a cudaStream_t or null). The GPU
+// computes self mode over the full square with the diagonal skipped.
+void nearest_neighbors_cuda(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                            std::size_t n_words, bool self, int k, int32_t* distances, int64_t* indices,
+                            int32_t* column_min, void* stream);
+void hamming_histogram_cuda(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                            std::size_t n_words, bool self, int64_t* hist, std::size_t n_bins, void* stream);
+
+// Distances of a 4-row-aligned block of A rows against B rows, row stride
+// `wp` words (a multiple of 8, zero padded). out is ma x nb, stride ldo.
+using BlockDistanceFn = void (*)(const uint64_t* a, std::size_t ma, const uint64_t* b, std::size_t nb,
+                                 std::size_t wp, uint32_t* out, std::size_t ldo);
+BlockDistanceFn block_distance_fn(Simd level);
+
+}  // namespace genofast

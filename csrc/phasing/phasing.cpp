@@ -1,0 +1,62 @@
+#include "phasing.hpp"
+
+#include "phasing.cuh"
+
+namespace genofast {
+
+void random_phase_cpu(const uint64_t* genotypes, std::size_t n, std::size_t n_snps, uint64_t seed, uint64_t* hap_a,
+                      uint64_t* hap_b, uint64_t* missing) {
+    const std::size_t hw = haplotype_words(n_snps), gw = genotype_words(n_snps);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i)
+        for (std::size_t w = 0; w < hw; ++w) {
+            const HaplotypePair p =
+                random_phase_word(genotype_planes(genotypes + i * gw, gw, w), phase_bits(seed, kSaltPhase, i, w));
+            hap_a[i * hw + w] = p.a;
+            hap_b[i * hw + w] = p.b;
+            missing[i * hw + w] = p.missing;
+        }
+}
+
+int64_t complement_cpu(const uint64_t* genotypes, const uint64_t* hap, const uint64_t* hap_missing, std::size_t n,
+                       std::size_t n_snps, uint64_t* hap_out, uint64_t* other, uint64_t* missing) {
+    const std::size_t hw = haplotype_words(n_snps), gw = genotype_words(n_snps);
+    int64_t total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i)
+        for (std::size_t w = 0; w < hw; ++w) {
+            int c = 0;
+            const uint64_t valid = w + 1 == hw ? tail_mask(n_snps) : ~uint64_t(0);
+            const HaplotypePair p = complement_word(genotype_planes(genotypes + i * gw, gw, w), hap[i * hw + w],
+                                                    hap_missing ? hap_missing[i * hw + w] : 0, &c, valid);
+            hap_out[i * hw + w] = p.a;
+            other[i * hw + w] = p.b;
+            missing[i * hw + w] = p.missing;
+            total += c;
+        }
+    return total;
+}
+
+int64_t reconcile_cpu(const uint64_t* genotypes, const uint64_t* hap_a, const uint64_t* hap_b, std::size_t n,
+                      std::size_t n_snps, uint64_t seed, uint64_t* out_a, uint64_t* out_b) {
+    const std::size_t hw = haplotype_words(n_snps), gw = genotype_words(n_snps);
+    int64_t total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i)
+        for (std::size_t w = 0; w < hw; ++w) {
+            int c = 0;
+            const HaplotypePair p = reconcile_word(genotype_planes(genotypes + i * gw, gw, w), hap_a[i * hw + w],
+                                                   hap_b[i * hw + w], phase_bits(seed, kSaltReconcile, i, w), &c);
+            out_a[i * hw + w] = p.a;
+            out_b[i * hw + w] = p.b;
+            total += c;
+        }
+    return total;
+}
+
+void merge_cpu(const float* p_a, const float* p_b, std::size_t n, float* out) {
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) merge_probabilities(p_a[i], p_b[i], out + 3 * i);
+}
+
+}  // namespace genofast
