@@ -1,7 +1,7 @@
 """Yelmen ``.hapt``: one haplotype a line, ``tag id a1 a2 ... aS``, alleles 0/1, space separated.
 
-In the published 1000 Genomes ``.hapt`` files 1 is the major allele; genofast
-keeps the file's coding as it is.
+genofast keeps the file's 0/1 coding as it is; which allele 1 stands for is
+the file's convention (see its legend).
 """
 
 from __future__ import annotations

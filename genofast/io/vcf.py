@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import kernels
 from ..matrix import GenotypeMatrix, HaplotypeMatrix, Variants
-from ._files import FormatError, atomic_path, existing
+from ._files import FormatError, atomic_path, existing, open_text
 
 _CHUNK = 4096  # variants per chunk; a multiple of 64 keeps chunks word aligned
 
@@ -73,7 +73,7 @@ def read_vcf(path, *, phased: bool | None = None, multiallelic: str = "error", r
     samples = np.array(vcf.samples)
     if samples.size == 0:
         raise FormatError(path, "no samples in file")
-    header_lines = len(vcf.raw_header.rstrip("\n").split("\n"))
+    header_lines = _header_line_count(path)
     chunks = _Chunks(2 * samples.size)
     chrom, pos, ids, ref, alt = [], [], [], [], []
     all_phased = True
@@ -83,7 +83,10 @@ def read_vcf(path, *, phased: bool | None = None, multiallelic: str = "error", r
         for record, v in enumerate(source, start=1):
             line = header_lines + record
             where = f"site {v.CHROM}:{v.POS}"
-            gt = v.genotype
+            try:
+                gt = v.genotype
+            except Exception:
+                gt = None
             if gt is None:
                 raise FormatError(path, f"{where} has no GT field", line)
             arr = gt.array()
@@ -131,6 +134,20 @@ def read_vcf(path, *, phased: bool | None = None, multiallelic: str = "error", r
         return HaplotypeMatrix(words, n_snps, missing_words if missing_words.any() else None, hap_ids, variants)
     g = kernels.haplotypes_to_genotypes(words, n_snps, missing_words)
     return GenotypeMatrix(g, n_snps, samples, variants)
+
+
+def _header_line_count(path) -> int:
+    """Lines before the first record, so errors can name a file line (BCF: records are numbered)."""
+    try:
+        with open_text(path) as f:
+            n = 0
+            for line in f:
+                if not line.startswith("#"):
+                    break
+                n += 1
+            return n
+    except UnicodeDecodeError:  # binary BCF
+        return 0
 
 
 def write_vcf(path, matrix: HaplotypeMatrix | GenotypeMatrix) -> None:

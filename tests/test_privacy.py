@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+
+from genofast import HaplotypeMatrix
+from genofast import metrics
+
+import reference
+
+
+def H(rows):
+    return HaplotypeMatrix.from_numpy(np.array(rows, dtype=np.uint8))
+
+
+def test_aats_hand_made_without_ties():
+    real, syn = H([[0, 0, 0], [1, 1, 1]]), H([[0, 0, 1], [1, 1, 0]])
+    r = metrics.aats(real, syn)
+    # each real is 1 from a synthetic but 3 from the other real: synthetic too close
+    assert (r.aa_truth, r.aa_syn, r.aats) == (0.0, 0.0, 0.0)
+    np.testing.assert_array_equal(r.d_real_syn, [1, 1])
+    np.testing.assert_array_equal(r.d_real_real, [3, 3])
+
+
+def test_aats_tie_rules_hand_made():
+    # every nearest distance is 2 on both sides: all comparisons are ties
+    real, syn = H([[0, 0, 0, 0], [0, 0, 1, 1]]), H([[0, 1, 0, 1], [1, 1, 1, 1]])
+    strict = metrics.aats(real, syn, tie="strict")
+    inclusive = metrics.aats(real, syn, tie="inclusive")
+    assert (strict.aa_truth, strict.aa_syn, strict.aats) == (0.0, 0.0, 0.0)
+    assert (inclusive.aa_truth, inclusive.aa_syn, inclusive.aats) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="tie must be one of"):
+        metrics.aats(real, syn, tie=">")
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_aats_matches_brute_force(rng, strict):
+    real = rng.integers(0, 2, (120, 40), dtype=np.uint8)
+    syn = rng.integers(0, 2, (90, 40), dtype=np.uint8)
+    r = metrics.aats(HaplotypeMatrix.from_numpy(real), HaplotypeMatrix.from_numpy(syn),
+                     tie="strict" if strict else "inclusive")
+    assert (r.aa_truth, r.aa_syn, r.aats) == pytest.approx(reference.aats(real, syn, strict))
+
+
+def test_privacy_loss_detects_copying(rng):
+    pop = rng.integers(0, 2, (400, 60), dtype=np.uint8)
+    train, test = pop[:200], pop[200:]
+    syn = train[rng.permutation(200)[:150]]  # a "model" that memorised its training set
+    loss = metrics.privacy_loss(*(HaplotypeMatrix.from_numpy(x) for x in (train, test, syn)))
+    expect = reference.aats(test, syn)[2] - reference.aats(train, syn)[2]
+    assert loss == pytest.approx(expect)
+    assert loss > 0.3
+
+
+def test_copies(rng):
+    train = rng.integers(0, 2, (50, 200), dtype=np.uint8)
+    syn = rng.integers(0, 2, (30, 200), dtype=np.uint8)
+    syn[4], syn[9] = train[7], train[31]
+    syn[12] = train[2]
+    syn[12, :3] ^= 1  # a near copy at distance 3
+    c = metrics.copies(HaplotypeMatrix.from_numpy(train), HaplotypeMatrix.from_numpy(syn))
+    assert c.count == 2 and list(c.synthetic_indices) == [4, 9] and list(c.train_indices) == [7, 31]
+    near = metrics.copies(HaplotypeMatrix.from_numpy(train), HaplotypeMatrix.from_numpy(syn), threshold=3)
+    assert list(near.synthetic_indices) == [4, 9, 12] and list(near.distances) == [0, 0, 3]
+
+
+def test_membership_inference_matches_sklearn(rng):
+    from sklearn.metrics import roc_auc_score
+
+    pop = rng.integers(0, 2, (300, 30), dtype=np.uint8)
+    train, holdout = pop[:150], pop[150:]
+    syn = np.concatenate([train[:60], rng.integers(0, 2, (60, 30), dtype=np.uint8)])
+    r = metrics.membership_inference(*(HaplotypeMatrix.from_numpy(x) for x in (train, holdout, syn)))
+    d_m = reference.hamming_matrix(train, syn).min(1)
+    d_n = reference.hamming_matrix(holdout, syn).min(1)
+    labels = np.r_[np.ones(150), np.zeros(150)]
+    assert r.auc == pytest.approx(roc_auc_score(labels, -np.r_[d_m, d_n]))
+    assert r.auc > 0.6
+
+
+def test_nearest_neighbor_chains_hand_made():
+    real = H([[0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]])
+    syn = H([[0, 0, 0, 0, 0, 1], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]])
+    c = metrics.nearest_neighbor_chains(real, syn)
+    # s0 <-> r0 mutual (d=1), s1 <-> r1 mutual (d=0); s2 -> r1 -> s1 -> r1: not mutual
+    assert c.mutual_fraction == pytest.approx(2 / 3)
+    assert sorted(c.mutual_distances) == [0, 1]
+    assert list(c.chain_lengths) == [2, 2, 4]
+
+
+def test_aats_needs_two_haplotypes():
+    with pytest.raises(ValueError, match="at least 2 real"):
+        metrics.aats(H([[0, 1]]), H([[0, 1], [1, 1]]))
+
+
+def test_yelmen805_halves_in_seconds(shared_data):
+    from genofast import io
+
+    h = io.read_hapt(shared_data / "yelmen805" / "805_SNP_1000G_real.hapt.gz")
+    perm = np.random.default_rng(0).permutation(h.n_haplotypes)
+    a, b = h[perm[:2504]], h[perm[2504:]]
+    r = metrics.aats(a, b)
+    # two random halves of one cohort are exchangeable: AATS near the ideal 0.5
+    assert 0.45 < r.aats < 0.55
+    assert metrics.aats(a, b, tie="inclusive").aats > r.aats
