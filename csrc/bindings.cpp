@@ -157,13 +157,14 @@ void bind_cpu(py::module_& m) {
         }
         return py::make_tuple(a2, b2, count);
     });
-    m.def("merge", [](Array<float> pa, Array<float> pb) {
-        std::vector<py::ssize_t> shape(pa.shape(), pa.shape() + pa.ndim());
-        shape.push_back(3);
-        auto out = new_array<float>(shape);
-        py::gil_scoped_release nogil;
-        merge_cpu(pa.data(), pb.data(), pa.size(), out.mutable_data());
-        return out;
+    m.def("merge", [](Array<float> pa, Array<float> pb, Array<float> out) {
+        float* op = out.mutable_data();
+        int64_t bad;
+        {
+            py::gil_scoped_release nogil;
+            bad = merge_cpu(pa.data(), pb.data(), pa.size(), op);
+        }
+        return py::make_tuple(out, bad);
     });
 }
 

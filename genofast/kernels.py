@@ -387,8 +387,13 @@ def reconcile(genotypes, hap_a, hap_b, n_snps: int, seed: int):
     return _core.reconcile(g, a, b, n_snps, seed)
 
 
-def merge(p_a, p_b):
-    """Genotype probabilities [..., (dosage 0, 1, 2)] from two allele-1 probabilities."""
+def merge(p_a, p_b, out=None):
+    """Genotype probabilities [..., (dosage 0, 1, 2)] from two allele-1 probabilities.
+
+    ``out`` (optional, float32, shape ``p_a.shape + (3,)``) is filled and
+    returned, so iterative callers reuse one buffer instead of paging in a
+    fresh one each time.
+    """
     if is_cuda(p_a) or is_cuda(p_b):
         _require_cuda()
         torch = _torch()
@@ -401,16 +406,24 @@ def merge(p_a, p_b):
             raise ValueError("probabilities contain NaN")
         if bool(((pa < 0) | (pa > 1) | (pb < 0) | (pb > 1)).any()):
             raise ValueError("probabilities must lie in [0, 1]")
-        out = torch.empty((*pa.shape, 3), dtype=torch.float32, device=pa.device)
+        if out is None:
+            out = torch.empty((*pa.shape, 3), dtype=torch.float32, device=pa.device)
+        elif out.shape != (*pa.shape, 3) or out.dtype != torch.float32 or not out.is_contiguous():
+            raise ValueError(f"out must be a contiguous float32 tensor of shape {(*pa.shape, 3)}")
         _core.merge_cuda(_ptr(pa), _ptr(pb), pa.numel(), _ptr(out), _stream(pa))
         return out
     pa = np.ascontiguousarray(p_a, dtype=np.float32)
     pb = np.ascontiguousarray(p_b, dtype=np.float32)
     if pa.shape != pb.shape:
         raise ValueError(f"p_a and p_b differ in shape: {pa.shape} vs {pb.shape}")
-    for name, p in (("p_a", pa), ("p_b", pb)):
-        if np.isnan(p).any():
-            raise ValueError(f"{name} contains NaN at {tuple(int(v) for v in np.argwhere(np.isnan(p))[0])}")
-        if p.size and (p.min() < 0 or p.max() > 1):
-            raise ValueError(f"{name} must lie in [0, 1]")
-    return _core.merge(pa, pb)
+    if out is None:
+        out = np.empty((*pa.shape, 3), dtype=np.float32)
+    elif (not isinstance(out, np.ndarray) or out.shape != (*pa.shape, 3) or out.dtype != np.float32
+          or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {(*pa.shape, 3)}")
+    _, bad = _core.merge(pa, pb, out)
+    if bad >= 0:
+        where = tuple(int(v) for v in np.unravel_index(bad, pa.shape))
+        raise ValueError(f"probabilities must lie in [0, 1] (NaN is not allowed): p_a={pa[where]}, p_b={pb[where]} "
+                         f"at {where}")
+    return out

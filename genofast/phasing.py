@@ -105,14 +105,15 @@ def reconcile(genotypes: GenotypeMatrix, hap_a: HaplotypeMatrix, hap_b: Haplotyp
     return Reconciled(_haps(g, a, None, "A"), _haps(g, b, None, "B"), int(n))
 
 
-def merge(p_a, p_b):
+def merge(p_a, p_b, out=None):
     """Diploid genotype probabilities from two haplotypes' allele-1 probabilities.
 
     Returns an array (numpy, or a CUDA tensor for CUDA inputs) of shape
     ``p_a.shape + (3,)`` holding P(dosage 0) = (1−p_a)(1−p_b),
     P(dosage 1) = p_a(1−p_b) + (1−p_a)p_b and P(dosage 2) = p_a·p_b, in float32.
+    ``out`` optionally receives the result (reuse it across iterations).
     """
-    return kernels.merge(p_a, p_b)
+    return kernels.merge(p_a, p_b, out)
 
 
 def mask_calls(genotypes: GenotypeMatrix, fraction: float, seed: int) -> tuple[GenotypeMatrix, np.ndarray]:

@@ -177,3 +177,12 @@ def test_cuda_equals_cpu(rng):
     q = rng.random((30, 40)).astype(np.float32)
     np.testing.assert_allclose(phasing.merge(torch.from_numpy(p).cuda(), torch.from_numpy(q).cuda()).cpu().numpy(),
                                phasing.merge(p, q), rtol=1e-6)
+
+
+def test_merge_into_buffer():
+    pa = np.array([[0.2, 0.5]], dtype=np.float32)
+    out = np.full((1, 2, 3), np.nan, dtype=np.float32)
+    assert phasing.merge(pa, pa, out=out) is out
+    np.testing.assert_allclose(out[0, 1], [0.25, 0.5, 0.25])
+    with pytest.raises(ValueError, match="out must be"):
+        phasing.merge(pa, pa, out=np.empty((1, 2), dtype=np.float32))

@@ -92,33 +92,23 @@ void nearest_neighbors_cpu(const uint64_t* a, std::size_t m, const uint64_t* b, 
     std::vector<uint64_t> keys(std::size_t(n_threads) * m * k, kNoKey);
     std::vector<uint32_t> colmin;
     if (column_min && !self) colmin.assign(std::size_t(n_threads) * n, std::numeric_limits<uint32_t>::max());
+    const BlockTop1Fn top1 = block_top1_fn(simd_active());
     auto update = [&](const Padded& B) {
-        return [&](int t, std::size_t I, std::size_t J, const uint32_t* d, std::size_t ldo) {
+        return [&, top1](int t, std::size_t I, std::size_t J, const uint32_t* d, std::size_t ldo) {
             uint64_t* tk = keys.data() + std::size_t(t) * m * k;
             const std::size_t mi = A.block_rows(I), nj = B.block_rows(J), i0 = I * kBlock, j0 = J * kBlock;
-            if (self) {
-                for (std::size_t i = 0; i < mi; ++i)
-                    for (std::size_t j = I == J ? i + 1 : 0; j < nj; ++j) {
-                        push_key(tk + (i0 + i) * k, k, make_key(d[i * ldo + j], j0 + j));
-                        push_key(tk + (j0 + j) * k, k, make_key(d[i * ldo + j], i0 + i));
-                    }
+            const bool triangle = self && I == J;
+            uint32_t* cm = colmin.empty() ? nullptr : colmin.data() + std::size_t(t) * n + j0;
+            if (k == 1) {
+                top1(d, ldo, mi, nj, triangle, i0, j0, tk + i0, self ? tk + j0 : nullptr, cm);
                 return;
             }
-            for (std::size_t i = 0; i < mi; ++i) {
-                uint64_t* row = tk + (i0 + i) * k;
-                if (k == 1) {
-                    uint64_t best = row[0];
-                    for (std::size_t j = 0; j < nj; ++j) best = std::min(best, make_key(d[i * ldo + j], j0 + j));
-                    row[0] = best;
-                } else {
-                    for (std::size_t j = 0; j < nj; ++j) push_key(row, k, make_key(d[i * ldo + j], j0 + j));
+            for (std::size_t i = 0; i < mi; ++i)
+                for (std::size_t j = triangle ? i + 1 : 0; j < nj; ++j) {
+                    push_key(tk + (i0 + i) * k, k, make_key(d[i * ldo + j], j0 + j));
+                    if (self) push_key(tk + (j0 + j) * k, k, make_key(d[i * ldo + j], i0 + i));
                 }
-            }
-            if (!colmin.empty()) {
-                uint32_t* cm = colmin.data() + std::size_t(t) * n + j0;
-                for (std::size_t i = 0; i < mi; ++i)
-                    for (std::size_t j = 0; j < nj; ++j) cm[j] = std::min(cm[j], d[i * ldo + j]);
-            }
+            if (cm) top1(d, ldo, mi, nj, false, i0, j0, nullptr, nullptr, cm);
         };
     };
     if (self) {

@@ -48,4 +48,15 @@ using BlockDistanceFn = void (*)(const uint64_t* a, std::size_t ma, const uint64
                                  std::size_t wp, uint32_t* out, std::size_t ldo);
 BlockDistanceFn block_distance_fn(Simd level);
 
+// The k = 1 epilogue of a block of distances d (mi x nj, stride ldo; block
+// rows i0.., columns j0..). Each output may be null:
+//   row_keys[i]  <- min(row_keys[i], key(d[i][j], j0 + j)) over j
+//   col_keys[j]  <- min(col_keys[j], key(d[i][j], i0 + i)) over i
+//   col_min[j]   <- min(col_min[j], d[i][j]) over i
+// `triangle` keeps only pairs with j > i (the diagonal block in self mode).
+using BlockTop1Fn = void (*)(const uint32_t* d, std::size_t ldo, std::size_t mi, std::size_t nj, bool triangle,
+                             std::size_t i0, std::size_t j0, uint64_t* row_keys, uint64_t* col_keys,
+                             uint32_t* col_min);
+BlockTop1Fn block_top1_fn(Simd level);
+
 }  // namespace genofast

@@ -1,5 +1,8 @@
 #include "phasing.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "phasing.cuh"
 
 namespace genofast {
@@ -54,9 +57,17 @@ int64_t reconcile_cpu(const uint64_t* genotypes, const uint64_t* hap_a, const ui
     return total;
 }
 
-void merge_cpu(const float* p_a, const float* p_b, std::size_t n, float* out) {
-#pragma omp parallel for schedule(static)
-    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) merge_probabilities(p_a[i], p_b[i], out + 3 * i);
+int64_t merge_cpu(const float* p_a, const float* p_b, std::size_t n, float* out) {
+    // Validation rides along with the one pass over memory; the comparisons
+    // are false for NaN, so NaN counts as out of range.
+    int64_t first_bad = INT64_MAX;
+#pragma omp parallel for schedule(static) reduction(min : first_bad)
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(n); ++i) {
+        const float a = p_a[i], b = p_b[i];
+        if (!(a >= 0.0f && a <= 1.0f && b >= 0.0f && b <= 1.0f)) first_bad = std::min<int64_t>(first_bad, i);
+        merge_probabilities(a, b, out + 3 * i);
+    }
+    return first_bad == INT64_MAX ? -1 : first_bad;
 }
 
 }  // namespace genofast

@@ -21,7 +21,8 @@ int64_t complement_cpu(const uint64_t* genotypes, const uint64_t* hap, const uin
 int64_t reconcile_cpu(const uint64_t* genotypes, const uint64_t* hap_a, const uint64_t* hap_b, std::size_t n,
                       std::size_t n_snps, uint64_t seed, uint64_t* out_a, uint64_t* out_b);
 // Genotype probabilities (dosage 0, 1, 2) from two allele probabilities.
-void merge_cpu(const float* p_a, const float* p_b, std::size_t n, float* out);
+// Returns the first index where p_a or p_b is outside [0, 1] or NaN, or -1.
+int64_t merge_cpu(const float* p_a, const float* p_b, std::size_t n, float* out);
 
 void random_phase_cuda(const uint64_t* genotypes, std::size_t n, std::size_t n_snps, uint64_t seed, uint64_t* hap_a,
                        uint64_t* hap_b, uint64_t* missing, void* stream);
