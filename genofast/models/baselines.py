@@ -1,0 +1,137 @@
+"""Baseline generators every artificial-genome study compares against.
+
+:class:`Bernoulli` draws each SNP independently at its observed allele
+frequency (it keeps allele frequencies and loses all linkage);
+:class:`MarkovChain` draws each allele given the previous ``window`` alleles
+of the same haplotype, as the Markov-chain baseline of Yelmen et al. 2019.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..matrix import HaplotypeMatrix, Variants
+from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint)
+
+
+def _to_matrix(alleles: np.ndarray, variants: Variants | None, prefix: str) -> HaplotypeMatrix:
+    ids = np.array([f"{prefix}{i}" for i in range(alleles.shape[0])])
+    return HaplotypeMatrix.from_numpy(alleles, ids=ids, variants=variants)
+
+
+class Bernoulli:
+    """Independent SNPs at the allele-1 frequencies of the training data."""
+
+    kind = "bernoulli"
+
+    def __init__(self):
+        self.frequencies: np.ndarray | None = None
+        self.variants: Variants | None = None
+
+    def fit(self, haplotypes, seed: int | None = None) -> "Bernoulli":
+        a = as_alleles(haplotypes)
+        check_fit_input(a)
+        self.frequencies = a.mean(axis=0)
+        self.variants = getattr(haplotypes, "variants", None)
+        return self
+
+    def sample(self, n: int, seed: int) -> HaplotypeMatrix:
+        self._check_fitted()
+        n = check_sample_count(n)
+        rng = np.random.default_rng(seed)
+        a = (rng.random((n, self.frequencies.size)) < self.frequencies).astype(np.uint8)
+        return _to_matrix(a, self.variants, "bernoulli")
+
+    def save(self, path) -> None:
+        self._check_fitted()
+        save_checkpoint(path, self.kind, {}, {"frequencies": self.frequencies})
+
+    @classmethod
+    def load(cls, path) -> "Bernoulli":
+        _, arrays = load_checkpoint(path, cls.kind)
+        m = cls()
+        m.frequencies = arrays["frequencies"]
+        return m
+
+    def _check_fitted(self):
+        if self.frequencies is None:
+            raise RuntimeError("model is not fitted; call fit() or load() first")
+
+
+class MarkovChain:
+    """Each allele conditioned on the ``window`` previous alleles of its haplotype.
+
+    The first ``window`` SNPs are drawn from the empirical distribution of
+    their joint states; SNP j > window from P(a_j | a_{j-window..j-1}),
+    estimated by counts with a pseudo-count ``alpha`` (states never seen in
+    training fall back to SNP j's marginal frequency).
+    """
+
+    kind = "markov_chain"
+
+    def __init__(self, window: int = 3, alpha: float = 0.0):
+        if not isinstance(window, (int, np.integer)) or not 1 <= window <= 20:
+            raise ValueError(f"window must be an integer in [1, 20], got {window!r}")
+        self.window, self.alpha = int(window), float(alpha)
+        self.conditional: np.ndarray | None = None  # (n_snps, 2**window): P(a_j = 1 | state)
+        self.initial: np.ndarray | None = None  # (2**window,): distribution of the first window's state
+        self.variants: Variants | None = None
+
+    def fit(self, haplotypes, seed: int | None = None) -> "MarkovChain":
+        a = as_alleles(haplotypes)
+        check_fit_input(a)
+        n, s = a.shape
+        if s <= self.window:
+            raise ValueError(f"window {self.window} needs more than {self.window} SNPs, data have {s}")
+        k = self.window
+        weights = 1 << np.arange(k)  # state = sum of a_{j-k+t} * 2^t
+        states = np.zeros((n, s), dtype=np.int64)  # state preceding SNP j (valid for j >= k)
+        for t in range(k):
+            states[:, k:] += a[:, t : s - k + t].astype(np.int64) * weights[t]
+        n_states = 1 << k
+        cond = np.empty((s, n_states))
+        marginal = a.mean(axis=0)
+        for j in range(k, s):
+            ones = np.bincount(states[:, j], weights=a[:, j], minlength=n_states)
+            total = np.bincount(states[:, j], minlength=n_states)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = (ones + self.alpha * marginal[j]) / (total + self.alpha)
+            cond[j] = np.where(total + self.alpha > 0, p, marginal[j])
+        cond[:k] = np.nan
+        first = (a[:, :k].astype(np.int64) * weights).sum(axis=1)
+        self.initial = np.bincount(first, minlength=n_states) / n
+        self.conditional = cond
+        self.variants = getattr(haplotypes, "variants", None)
+        return self
+
+    def sample(self, n: int, seed: int) -> HaplotypeMatrix:
+        self._check_fitted()
+        n = check_sample_count(n)
+        rng = np.random.default_rng(seed)
+        s, k = self.conditional.shape[0], self.window
+        out = np.zeros((n, s), dtype=np.uint8)
+        state = rng.choice(1 << k, size=n, p=self.initial)
+        for t in range(k):
+            out[:, t] = (state >> t) & 1
+        u = rng.random((n, s))
+        for j in range(k, s):
+            allele = (u[:, j] < self.conditional[j, state]).astype(np.int64)
+            out[:, j] = allele
+            state = (state >> 1) | (allele << (k - 1))
+        return _to_matrix(out, self.variants, "markov")
+
+    def save(self, path) -> None:
+        self._check_fitted()
+        save_checkpoint(path, self.kind, {"window": self.window, "alpha": self.alpha},
+                        {"conditional": self.conditional, "initial": self.initial})
+
+    @classmethod
+    def load(cls, path) -> "MarkovChain":
+        config, arrays = load_checkpoint(path, cls.kind)
+        m = cls(**config)
+        m.conditional, m.initial = arrays["conditional"], arrays["initial"]
+        return m
+
+    def _check_fitted(self):
+        if self.conditional is None:
+            raise RuntimeError("model is not fitted; call fit() or load() first")
