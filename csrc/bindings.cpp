@@ -12,6 +12,7 @@
 #include "common/philox.hpp"
 #include "hamming/hamming.hpp"
 #include "phasing/phasing.hpp"
+#include "rbm/rbm.hpp"
 
 #ifdef GENOFAST_WITH_CUDA
 #include <cuda_runtime.h>
@@ -157,6 +158,15 @@ void bind_cpu(py::module_& m) {
         }
         return py::make_tuple(a2, b2, count);
     });
+    m.def("rbm_units", [](Array<float> pre, Array<float> bias, int kind, uint64_t seed, uint64_t step, Array<float> sample,
+                          std::optional<Array<float>> mean, std::optional<Array<uint64_t>> packed) {
+        const std::size_t n = pre.shape(0), m_cols = pre.shape(1);
+        float* sp = sample.mutable_data();
+        float* mp = mean ? mean->mutable_data() : nullptr;
+        uint64_t* pp = packed ? packed->mutable_data() : nullptr;
+        py::gil_scoped_release nogil;
+        rbm_units_cpu(pre.data(), bias.data(), n, m_cols, UnitKind(kind), seed, step, sp, mp, pp);
+    });
     m.def("merge", [](Array<float> pa, Array<float> pb, Array<float> out) {
         float* op = out.mutable_data();
         int64_t bad;
@@ -225,6 +235,11 @@ void bind_cuda(py::module_& m) {
     m.def("reconcile_cuda", [](P g, P a, P b, std::size_t n, std::size_t s, uint64_t seed, P a2, P b2, P st) {
         return reconcile_cuda(ptr<const uint64_t>(g), ptr<const uint64_t>(a), ptr<const uint64_t>(b), n, s, seed,
                               ptr<uint64_t>(a2), ptr<uint64_t>(b2), stream_ptr(st));
+    });
+    m.def("rbm_units_cuda", [](P pre, P bias, std::size_t n, std::size_t m_cols, int kind, uint64_t seed,
+                               uint64_t step, P sample, P mean, P packed, P st) {
+        rbm_units_cuda(ptr<const float>(pre), ptr<const float>(bias), n, m_cols, UnitKind(kind), seed, step,
+                       ptr<float>(sample), ptr<float>(mean), ptr<uint64_t>(packed), stream_ptr(st));
     });
     m.def("merge_cuda", [](P pa, P pb, std::size_t n, P out, P st) {
         merge_cuda(ptr<const float>(pa), ptr<const float>(pb), n, ptr<float>(out), stream_ptr(st));

@@ -1,5 +1,27 @@
 """Generative models of haplotypes, each with fit / sample / save / load."""
 
 from .baselines import Bernoulli, MarkovChain
+from .rbm import RBM, ConditionalRBMChain
 
-__all__ = ["Bernoulli", "MarkovChain"]
+__all__ = ["RBM", "Bernoulli", "ConditionalRBMChain", "MarkovChain", "load"]
+
+_KINDS = {cls.kind: cls for cls in (RBM, ConditionalRBMChain, Bernoulli, MarkovChain)}
+
+
+def load(path, device: str = "cpu"):
+    """Load any genofast model checkpoint, whatever its kind."""
+    from safetensors import safe_open
+
+    from ..io._files import FormatError, existing
+
+    try:
+        with safe_open(str(existing(path)), framework="numpy") as f:
+            kind = (f.metadata() or {}).get("genofast_model")
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        raise FormatError(path, f"not a safetensors checkpoint: {e}") from None
+    if kind not in _KINDS:
+        raise FormatError(path, f"not a genofast model checkpoint (kind {kind!r})")
+    cls = _KINDS[kind]
+    return cls.load(path, device=device) if cls in (RBM, ConditionalRBMChain) else cls.load(path)

@@ -1,0 +1,69 @@
+// Activation, mean and sampling of one RBM unit, shared by CPU and CUDA.
+#pragma once
+#include <math.h>
+
+#include "../common/bits.hpp"
+#include "../common/philox.hpp"
+#include "rbm.hpp"
+
+namespace genofast {
+
+// Uniform in the open interval (0, 1): log and quantiles stay finite.
+GF_HD double open_unit(uint32_t x) { return (double(x >> 8) + 0.5) * (1.0 / 16777216.0); }
+
+GF_HD double normal_cdf(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
+
+// Standard normal quantile: Acklam's rational approximation (relative error
+// 1.2e-9) refined by one Halley step on erfc.
+GF_HD double normal_quantile(double p) {
+    const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                         1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+    const double b[5] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                         6.680131188771972e+01,  -1.328068155288572e+01};
+    const double c[6] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                         -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+    const double d[4] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                         3.754408661907416e+00};
+    double x;
+    if (p < 0.02425) {
+        const double q = sqrt(-2 * log(p));
+        x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else if (p > 1 - 0.02425) {
+        const double q = sqrt(-2 * log(1 - p));
+        x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+            ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    } else {
+        const double q = p - 0.5, r = q * q;
+        x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    }
+    const double e = normal_cdf(x) - p;
+    const double u = e * 2.50662827463100050242 * exp(x * x / 2);
+    return x - u / (1 + x * u / 2);
+}
+
+struct UnitDraw {
+    float sample, mean;
+};
+
+// Bernoulli: mean sigmoid(x). Rectified Gaussian N(x, 1) on [0, inf):
+// mean x + phi(x)/Phi(x), sample x - Phi^{-1}(u Phi(x)); far in the left tail
+// (x < -35, where Phi(x) nears the double range) the law is exponential with rate -x, used directly there.
+GF_HD UnitDraw draw_unit(double x, UnitKind kind, uint32_t random_bits) {
+    const double u = open_unit(random_bits);
+    if (kind == UnitKind::bernoulli) {
+        const double p = 1.0 / (1.0 + exp(-x));
+        return UnitDraw{u < p ? 1.0f : 0.0f, float(p)};
+    }
+    if (x < -35.0) {
+        const double t = -x;
+        return UnitDraw{float(-log(u) / t), float(1.0 / t - 2.0 / (t * t * t))};
+    }
+    const double cdf = normal_cdf(x);
+    const double mean = x + 0.39894228040143267794 * exp(-x * x / 2) / cdf;
+    const double s = x - normal_quantile(u * cdf);
+    return UnitDraw{float(s > 0 ? s : 0), float(mean)};
+}
+
+}  // namespace genofast

@@ -1,0 +1,235 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scipy.stats as st
+import torch
+
+from genofast import HaplotypeMatrix, kernels
+from genofast.models import RBM, ConditionalRBMChain
+from genofast.models import load as load_model
+
+ALL_V = torch.tensor(list(itertools.product([0, 1], repeat=6)), dtype=torch.float32)
+
+
+def tiny(hidden, seed=0):
+    m = RBM(6, 3, hidden, training="pcd", k=1, n_chains=10)
+    g = torch.Generator().manual_seed(seed)
+    m.params["W"] = torch.randn(6, 3, generator=g) * 0.8
+    m.params["a"] = torch.randn(6, generator=g) * 0.5
+    m.params["b"] = torch.randn(3, generator=g) * 0.5
+    return m
+
+
+def exact_hidden_mean(m, v):
+    x = (v @ m.params["W"] + m.params["b"]).double()
+    if m.config["hidden"] == "bernoulli":
+        return torch.sigmoid(x)
+    return x + torch.exp(-x * x / 2) / math.sqrt(2 * math.pi) / torch.special.ndtr(x)
+
+
+def test_unit_sampling_laws():
+    x = np.linspace(-5, 5, 11).astype(np.float32)
+    pre = np.tile(x, (40000, 1))
+    s, mean, packed = kernels.rbm_units(pre, np.zeros(11, np.float32), "bernoulli", 3, 0, mean=True, pack=True)
+    np.testing.assert_allclose(mean[0], 1 / (1 + np.exp(-x)), rtol=1e-6)
+    np.testing.assert_allclose(s.mean(0), 1 / (1 + np.exp(-x)), atol=0.01)
+    np.testing.assert_array_equal(packed, kernels.pack_haplotypes(s.astype(np.uint8)))
+    s, mean, _ = kernels.rbm_units(pre, np.zeros(11, np.float32), "relu", 3, 0, mean=True)
+    for i, xi in enumerate(x):
+        law = st.truncnorm(-xi, np.inf, loc=xi)
+        assert mean[0, i] == pytest.approx(law.mean(), rel=1e-5)
+        assert s[:, i].mean() == pytest.approx(law.mean(), abs=4 * law.std() / 200 + 1e-3)
+        assert s[:, i].min() >= 0
+
+
+def test_units_are_seeded_by_seed_and_step():
+    pre = np.zeros((50, 70), np.float32)
+    b = np.zeros(70, np.float32)
+    a1 = kernels.rbm_units(pre, b, "bernoulli", 5, 2)[0]
+    assert (a1 == kernels.rbm_units(pre, b, "bernoulli", 5, 2)[0]).all()
+    assert (a1 != kernels.rbm_units(pre, b, "bernoulli", 5, 3)[0]).any()
+    assert (a1 != kernels.rbm_units(pre, b, "bernoulli", 6, 2)[0]).any()
+
+
+@pytest.mark.parametrize("hidden", ["bernoulli", "relu"])
+def test_free_energy_is_exact(hidden):
+    m = tiny(hidden)
+    f = m.free_energy(ALL_V).double()
+    if hidden == "bernoulli":  # brute force over the 8 hidden states
+        H = torch.tensor(list(itertools.product([0, 1], repeat=3)), dtype=torch.float64)
+        W, a, b = (m.params[k].double() for k in "Wab")
+        e = -(ALL_V.double() @ a)[:, None] - (H @ b)[None, :] - (ALL_V.double() @ W @ H.T)
+        ref = -torch.logsumexp(-e, dim=1)
+    else:  # numerical integral over each hidden unit
+        x = (ALL_V @ m.params["W"] + m.params["b"]).double().numpy()
+        h = np.linspace(0, 40, 400001)
+        logint = np.array([[np.log(np.trapezoid(np.exp(h * xj - h * h / 2), h)) for xj in row] for row in x])
+        ref = -(ALL_V.double() @ m.params["a"].double()) - torch.tensor(logint.sum(1))
+    np.testing.assert_allclose(f.numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("hidden", ["bernoulli", "relu"])
+def test_gradient_statistics_equal_exact_log_likelihood_gradient(hidden):
+    """Data minus model statistics, with exact expectations, is the autograd gradient of the exact LL."""
+    m = tiny(hidden, seed=1)
+    data = ALL_V[torch.tensor([0, 5, 9, 9, 33, 62, 63, 17])]
+    params = {k: m.params[k].clone().double().requires_grad_(True) for k in "Wab"}
+
+    def free_energy(v):
+        x = v.double() @ params["W"] + params["b"]
+        if hidden == "bernoulli":
+            hid = torch.nn.functional.softplus(x)
+        else:
+            hid = x * x / 2 + 0.5 * math.log(2 * math.pi) + torch.special.log_ndtr(x)
+        return -(v.double() @ params["a"]) - hid.sum(-1)
+
+    ll = -free_energy(data).mean() - torch.logsumexp(-free_energy(ALL_V), 0)
+    ll.backward()
+    p = torch.softmax(-m.free_energy(ALL_V).double(), 0).float()
+    h0, hall = exact_hidden_mean(m, data).float(), exact_hidden_mean(m, ALL_V).float()
+    # model expectations as a weighted "chain" of all states
+    g = m.gradients(data, h0, ALL_V * (p[:, None] * len(ALL_V)), hall, None)
+    g["W"] = data.T @ h0 / len(data) - (ALL_V * p[:, None]).T @ hall
+    g["a"] = data.mean(0) - (ALL_V * p[:, None]).sum(0)
+    g["b"] = h0.mean(0) - (hall * p[:, None]).sum(0)
+    for k in "Wab":
+        np.testing.assert_allclose(g[k].numpy(), params[k].grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("hidden", ["bernoulli", "relu"])
+def test_long_chains_converge_to_exact_model_statistics(hidden):
+    m = tiny(hidden, seed=2)
+    p = torch.softmax(-m.free_energy(ALL_V).double(), 0)
+    exact_vh = ((ALL_V.double() * p[:, None]).T @ exact_hidden_mean(m, ALL_V)).numpy()
+    exact_v = (ALL_V.double() * p[:, None]).sum(0).numpy()
+    v = m.gibbs(m._random_visible(20000, 0), 60, seed=4)
+    _, hk, _ = m._hidden(v, None, 4, mean=True)
+    np.testing.assert_allclose((v.T @ hk / len(v)).numpy(), exact_vh, atol=0.03)
+    np.testing.assert_allclose(v.mean(0).numpy(), exact_v, atol=0.02)
+
+
+def test_update_equals_analytic_formula():
+    m = tiny("bernoulli")
+    m.config.update(optimizer="sgd", momentum=0.0, lr=0.1, l2=0.01)
+    v0 = ALL_V[[1, 2, 3, 60]]
+    vk = ALL_V[[7, 8, 40]]
+    h0, hk = exact_hidden_mean(m, v0).float(), exact_hidden_mean(m, vk).float()
+    W, a, b = (m.params[k].clone() for k in "Wab")
+    m._step(m.gradients(v0, h0, vk, hk))
+    dW = v0.T @ h0 / 4 - vk.T @ hk / 3 - 0.01 * W
+    np.testing.assert_allclose(m.params["W"].numpy(), (W + 0.1 * dW).numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(m.params["a"].numpy(), (a + 0.1 * (v0.mean(0) - vk.mean(0))).numpy(), atol=1e-7)
+    np.testing.assert_allclose(m.params["b"].numpy(), (b + 0.1 * (h0.mean(0) - hk.mean(0))).numpy(), atol=1e-7)
+
+
+def exact_ll(m, data):
+    f = m.free_energy(ALL_V).double()
+    return float((-m.free_energy(data).double()).mean() - torch.logsumexp(-f, 0))
+
+
+@pytest.mark.parametrize("training", ["cd", "pcd", "rdm"])
+def test_training_increases_exact_likelihood(training, rng):
+    # correlated 6-SNP haplotypes: two common types plus noise
+    base = np.array([[0, 0, 0, 1, 1, 1], [1, 1, 0, 0, 0, 1]], dtype=np.uint8)
+    data = base[rng.integers(0, 2, 600)]
+    data ^= (rng.random(data.shape) < 0.05).astype(np.uint8)
+    m = RBM(6, 4, "bernoulli", training=training, k=5, n_chains=64, lr=0.05, batch_size=32)
+    t = torch.tensor(data, dtype=torch.float32)
+    before = exact_ll(m, t)
+    m.fit(data, epochs=15, seed=3)
+    after = exact_ll(m, t)
+    assert after > before + 1.0
+    # the exact model puts most mass on the two haplotype types
+    p = torch.softmax(-m.free_energy(ALL_V).double(), 0)
+    idx = [int("".join(map(str, r)), 2) for r in base]
+    assert float(p[idx].sum()) > 0.5
+
+
+def test_seeded_sampling_and_resume(tmp_path, rng):
+    data = rng.integers(0, 2, (200, 30), dtype=np.uint8)
+    data[:, 1] = data[:, 0]
+    full = RBM(30, 8, "relu", k=2, n_chains=16).fit(data, epochs=4, seed=5)
+    part = RBM(30, 8, "relu", k=2, n_chains=16).fit(data, epochs=2, seed=5)
+    part.save(tmp_path / "rbm.safetensors")
+    resumed = RBM.load(tmp_path / "rbm.safetensors").fit(data, epochs=4, seed=5)
+    for k in full.params:
+        np.testing.assert_array_equal(full.params[k].numpy(), resumed.params[k].numpy())
+    s1 = full.sample(20, k=5, seed=9).to_numpy()
+    np.testing.assert_array_equal(s1, full.sample(20, k=5, seed=9).to_numpy())
+    np.testing.assert_array_equal(s1, load_model(tmp_path / "rbm.safetensors").fit(data, 4, seed=5)
+                                  .sample(20, k=5, seed=9).to_numpy())
+    assert (s1 != full.sample(20, k=5, seed=10).to_numpy()).any()
+
+
+def test_aats_model_selection_records_trace(rng):
+    data = rng.integers(0, 2, (300, 40), dtype=np.uint8)
+    m = RBM(40, 10, "bernoulli", training="rdm", k=5, lr=0.01).fit(data, epochs=4, seed=1, eval_every=2, n_eval=100)
+    assert [e for e, _ in m.aats_trace] == [2, 4]
+    assert m.best_epoch == min(m.aats_trace, key=lambda t: abs(t[1] - 0.5))[0]
+    assert all(0 <= s <= 1 for _, s in m.aats_trace)
+
+
+def test_imputation_uses_linkage(rng):
+    # four haplotype types: a hidden allele is told by the rest of its haplotype
+    types = rng.integers(0, 2, (4, 20), dtype=np.uint8)
+    data = types[rng.integers(0, 4, 800)]
+    m = RBM(20, 12, "bernoulli", training="cd", k=5, lr=0.05).fit(data, epochs=20, seed=2)
+    test = types[rng.integers(0, 4, 200)].astype(np.int8)
+    masked = test.copy()
+    hide = rng.random(test.shape) < 0.15
+    masked[hide] = -1
+    prob, calls = m.impute(HaplotypeMatrix.from_numpy(masked), sweeps=60, burn_in=10, seed=1)
+    assert (calls.to_numpy()[~hide] == test[~hide]).all()
+    accuracy = (calls.to_numpy()[hide] == test[hide]).mean()
+    majority = ((data.mean(0) >= 0.5)[None, :].repeat(200, 0)[hide] == test[hide]).mean()
+    assert accuracy > 0.95 and accuracy > majority + 0.1
+    assert ((prob >= 0) & (prob <= 1)).all()
+
+
+def test_conditional_chain_carries_linkage_across_windows(tmp_path, rng):
+    types = rng.integers(0, 2, (4, 24), dtype=np.uint8)
+    data = types[rng.integers(0, 4, 800)]
+    chain = ConditionalRBMChain(24, window=8, n_hidden=8, hidden="bernoulli", training="cd", k=3, lr=0.02)
+    assert [m.config["n_context"] for m in chain.models] == [0, 8, 8]
+    chain.fit(data, epochs=25, seed=1)
+    s = chain.sample(400, k=50, seed=3).to_numpy()
+    assert s.shape == (400, 24)
+    # most samples are one of the four haplotype types end to end, across both window boundaries
+    whole = (s[:, None, :] == types[None]).all(-1).any(1).mean()
+    assert whole > 0.6
+    chain.save(tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(load_model(tmp_path / "c.safetensors").sample(10, k=5, seed=1).to_numpy(),
+                                  chain.sample(10, k=5, seed=1).to_numpy())
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="hidden"):
+        RBM(5, 2, "tanh")
+    with pytest.raises(ValueError, match="training"):
+        RBM(5, 2, training="sgd")
+    with pytest.raises(ValueError, match="persistent"):
+        RBM(5, 2, training="pcd", n_context=3)
+    with pytest.raises(ValueError, match="model has 5 SNPs, data have 4"):
+        RBM(5, 2).fit(np.zeros((3, 4)), epochs=1)
+    with pytest.raises(ValueError, match="empty cohort"):
+        RBM(5, 2).fit(np.zeros((0, 5)), epochs=1)
+    with pytest.raises(ValueError, match="needs a context"):
+        RBM(5, 2, training="cd", n_context=2).fit(np.zeros((3, 5)), epochs=1)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        RBM(2, 2).fit(np.array([[0.5, 1]]), epochs=1)
+
+
+@pytest.mark.cuda
+def test_cuda_units_match_cpu():
+    pre = torch.randn(64, 300)
+    b = torch.randn(300)
+    for kind in ("bernoulli", "relu"):
+        cs, cm, _ = kernels.rbm_units(pre.numpy(), b.numpy(), kind, 11, 4, mean=True)
+        gs, gm, _ = kernels.rbm_units(pre.cuda(), b.cuda(), kind, 11, 4, mean=True)
+        np.testing.assert_allclose(gm.cpu().numpy(), cm, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(gs.cpu().numpy(), cs, rtol=1e-4, atol=1e-5)
+    s, _, packed = kernels.rbm_units(pre.cuda(), b.cuda(), "bernoulli", 1, 0, pack=True)
+    np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64),
+                                  kernels.pack_haplotypes(s.cpu().numpy().astype(np.uint8)))
