@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <omp.h>
+
 #include <optional>
 
 #include "bitpack/bitpack.hpp"
@@ -35,6 +37,8 @@ const uint64_t* optional_words(const std::optional<Array<uint64_t>>& x) { return
 
 void bind_cpu(py::module_& m) {
     m.def("simd_supported", [] { return int(simd_supported()); });
+    m.def("set_threads", [](int n) { omp_set_num_threads(n); });
+    m.def("max_threads", [] { return omp_get_max_threads(); });
     m.def("simd_active", [] { return int(simd_active()); });
     m.def("set_simd", [](int level) { set_simd(Simd(level)); });
     m.def("philox", [](uint64_t seed, uint64_t stream, uint64_t counter) {

@@ -56,6 +56,17 @@ def set_simd(level: str) -> None:
     _core.set_simd(SIMD_LEVELS.index(level))
 
 
+def set_threads(n: int) -> None:
+    """Number of CPU threads for genofast's kernels (OpenMP)."""
+    if n < 1:
+        raise ValueError(f"threads must be at least 1, got {n}")
+    _core.set_threads(int(n))
+
+
+def threads() -> int:
+    return int(_core.max_threads())
+
+
 if os.environ.get("GENOFAST_SIMD"):
     set_simd(os.environ["GENOFAST_SIMD"])
 

@@ -99,7 +99,7 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
     """Mean r² by distance between SNPs, on the same sampled pairs for both sets.
 
     Pairs are drawn within chromosomes (all of them when there are at most
-    ``max_pairs``), binned by base-pair distance into ``n_bins`` equal bins.
+    ``max_pairs``), binned by base-pair distance into ``n_bins`` log-spaced bins.
     """
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
@@ -124,7 +124,10 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
         raise ValueError("LD decay needs at least two SNPs on one chromosome")
     pairs = np.concatenate(pairs)
     dist = np.abs(pos[pairs[:, 1]] - pos[pairs[:, 0]])
-    edges = np.linspace(0, dist.max() + 1, n_bins + 1)
+    # Log-spaced bins: LD decays over the first tens of kb, so equal-width bins
+    # would put the whole decay into the first bin and noise into the rest.
+    d_min = max(1, int(dist[dist > 0].min())) if (dist > 0).any() else 1
+    edges = np.concatenate([[0], np.geomspace(d_min, dist.max() + 1, n_bins)])
     which = np.clip(np.digitize(dist, edges) - 1, 0, n_bins - 1)
     curves = []
     for h in (real, synthetic):

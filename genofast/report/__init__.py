@@ -168,7 +168,7 @@ def _write_report(path: Path, real: HaplotypeMatrix, real_ld, details: dict, tab
             _table(pick(["AF r", "AF r (real freq <= 0.2)", "fixed SNPs real", "fixed SNPs synthetic"])))
     section("linkage-disequilibrium", "Linkage disequilibrium",
             f"r² between the first {real_ld.shape[0]} SNPs of chromosome {real.variants.chrom[0]} (real above the "
-            "diagonal, synthetic below), and mean r² by distance (50 bins, sampled pairs within chromosomes).",
+            "diagonal, synthetic below), and mean r² by distance (50 log-spaced bins, pairs within chromosomes).",
             _img(figures.ld_heatmaps(real_ld, details), "LD heatmaps"),
             _img(figures.ld_decay(details), "LD decay"))
     section("pca", "Principal components", "PCA fitted on the real haplotypes; synthetic ones projected onto the "

@@ -55,11 +55,11 @@ def ld_heatmaps(real_ld: np.ndarray, results: dict) -> bytes:
 def ld_decay(results: dict) -> bytes:
     fig, ax = plt.subplots(figsize=(6, 4))
     first = next(iter(results.values()))["ld_decay"]
-    mids = (first.bin_edges[:-1] + first.bin_edges[1:]) / 2 / 1e3
+    mids = np.sqrt(np.maximum(first.bin_edges[:-1], 1) * first.bin_edges[1:]) / 1e3
     ax.plot(mids, first.real, color=REAL_COLOR, lw=2, label="real")
     for (name, r), color in zip(results.items(), COLORS):
         ax.plot(mids, r["ld_decay"].synthetic, color=color, label=f"{name} (r = {r['ld_decay'].r:.2f})")
-    ax.set(xlabel="distance (kb)", ylabel="mean r²", title="LD decay")
+    ax.set(xlabel="distance (kb)", ylabel="mean r²", title="LD decay", xscale="log")
     ax.legend(fontsize=8)
     return _png(fig)
 

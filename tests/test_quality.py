@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+
+from genofast import HaplotypeMatrix, Variants
+from genofast.metrics import quality
+
+
+@pytest.fixture
+def pair(rng):
+    """Correlated real data and a noisy copy as 'synthetic'."""
+    n, s = 300, 60
+    a = np.zeros((n, s), dtype=np.uint8)
+    a[:, 0] = rng.random(n) < 0.4
+    for j in range(1, s):
+        a[:, j] = np.where(rng.random(n) < 0.85, a[:, j - 1], rng.random(n) < 0.3)
+    syn = a[rng.permutation(n)[:250]] ^ (rng.random((250, s)) < 0.05)
+    pos = np.cumsum(rng.integers(100, 5000, s))
+    v = Variants(np.array(["1"] * 40 + ["2"] * 20), pos, np.array([f"s{i}" for i in range(s)]), np.full(s, "A"),
+                 np.full(s, "C"))
+    return HaplotypeMatrix.from_numpy(a, variants=v), HaplotypeMatrix.from_numpy(syn.astype(np.uint8), variants=v)
+
+
+def test_allele_frequencies_against_numpy(pair):
+    real, syn = pair
+    np.testing.assert_allclose(quality.allele_frequencies(real), real.to_numpy().mean(0))
+    c = quality.compare_allele_frequencies(real, syn)
+    fr, fs = real.to_numpy().mean(0), syn.to_numpy().mean(0)
+    assert c.r == pytest.approx(np.corrcoef(fr, fs)[0, 1])
+    low = fr <= 0.2
+    if low.sum() > 2:
+        assert c.r_low == pytest.approx(np.corrcoef(fr[low], fs[low])[0, 1])
+    fixed = np.zeros((10, 4), dtype=np.uint8)
+    fixed[:, 1] = 1
+    fixed[3, 2] = 1
+    f = quality.compare_allele_frequencies(fixed, fixed)
+    assert f.fixed_real == 3
+
+
+def test_ld_matrix_matches_scikit_allel(pair):
+    import allel
+
+    real, _ = pair
+    a = real.to_numpy()
+    r = allel.rogers_huff_r(a.T.astype("i1"))  # haploid 0/1 counts: Pearson r of alleles
+    from scipy.spatial.distance import squareform
+
+    expect = squareform(r**2)
+    got = quality.ld_matrix(real)
+    iu = np.triu_indices_from(got, 1)
+    np.testing.assert_allclose(got[iu], expect[iu], rtol=1e-5, atol=1e-6)
+
+
+def test_ld_decay_pairs_and_bins(pair):
+    real, syn = pair
+    d = quality.ld_decay(real, real, n_bins=10)
+    np.testing.assert_allclose(d.real, d.synthetic)
+    assert d.r == pytest.approx(1.0)
+    # reference: r² of every within-chromosome pair, binned by distance
+    a = real.to_numpy().astype(float)
+    r2 = np.nan_to_num(np.corrcoef(a.T) ** 2)
+    pos, chrom = real.variants.position, real.variants.chrom
+    sums, counts = np.zeros(10), np.zeros(10)
+    for i in range(real.n_snps):
+        for j in range(i + 1, real.n_snps):
+            if chrom[i] == chrom[j]:
+                b = min(np.digitize(abs(pos[j] - pos[i]), d.bin_edges) - 1, 9)
+                sums[b] += r2[i, j]
+                counts[b] += 1
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_allclose(d.real, sums / counts, rtol=1e-6)
+    # independent SNPs have no LD: the decay of a column-shuffled copy is flat and low
+    shuffled = HaplotypeMatrix.from_numpy(np.array([np.random.default_rng(i).permutation(c) for i, c in
+                                                    enumerate(real.to_numpy().T)]).T, variants=real.variants)
+    flat = quality.ld_decay(real, shuffled)
+    ok = ~np.isnan(flat.real)
+    assert np.nanmean(flat.synthetic[ok][:5]) < 0.5 * np.nanmean(flat.real[ok][:5])
+
+
+def test_pca_matches_sklearn(pair):
+    from sklearn.decomposition import PCA
+
+    real, syn = pair
+    p = quality.pca(real, syn, n_components=4)
+    ref = PCA(4, svd_solver="full").fit(real.to_numpy().astype(np.float32))
+    np.testing.assert_allclose(np.abs(p.real), np.abs(ref.transform(real.to_numpy().astype(np.float32))), atol=1e-3)
+    np.testing.assert_allclose(np.abs(p.synthetic), np.abs(ref.transform(syn.to_numpy().astype(np.float32))),
+                               atol=1e-3)
+
+
+def test_distance_distributions_count_all_pairs(pair):
+    real, syn = pair
+    d = quality.distance_distributions(real, syn)
+    assert d.within_real.sum() == 300 * 299 // 2
+    assert d.between.sum() == 300 * 250
+    a, b = real.to_numpy().astype(int), syn.to_numpy().astype(int)
+    between = (a[:, None, :] != b[None, :, :]).sum(-1)
+    np.testing.assert_array_equal(d.between, np.bincount(between.ravel(), minlength=61))
+
+
+def test_kmers_against_counting(pair):
+    real, _ = pair
+    f = quality.kmer_frequencies(real, 4)
+    a = real.to_numpy()
+    assert f.shape == (15, 16)
+    w = 3
+    codes = a[:, 12:16] @ (1 << np.arange(4))
+    np.testing.assert_allclose(f[w], np.bincount(codes, minlength=16) / 300)
+    np.testing.assert_allclose(f.sum(1), 1.0)
+    assert quality.kmer_correlation(real, real, 8) == pytest.approx(1.0)
+
+
+def test_three_point_hand_made():
+    x = np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 0, 0]], dtype=np.uint8)
+    c = quality.three_point_correlations(x, np.array([[0, 1, 2]]))
+    m = x.mean(0)
+    expect = np.mean((x[:, 0] - m[0]) * (x[:, 1] - m[1]) * (x[:, 2] - m[2]))
+    assert c[0] == pytest.approx(expect)
+    t = quality.sample_triplets(100, 200, span=10, seed=1)
+    assert ((t[:, 2] - t[:, 0]) < 10).all() and (np.diff(t, axis=1) > 0).all()
+
+
+def test_classifiers_tell_noise_from_structure(pair, rng):
+    real, _ = pair
+    same = quality.classifier_scores(real[:150], real[150:], n_splits=2)
+    noise = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (300, 60), dtype=np.uint8))
+    diff = quality.classifier_scores(real, noise, n_splits=2)
+    assert max(same.delta.values()) < 0.15
+    assert max(diff.accuracy.values()) > 0.8 and min(diff.accuracy.values()) > 0.6
+
+
+def test_shape_mismatch():
+    with pytest.raises(ValueError, match="SNPs"):
+        quality.ld_decay(np.zeros((3, 4)), np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="empty"):
+        quality.allele_frequencies(np.zeros((0, 3)))
