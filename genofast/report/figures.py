@@ -47,7 +47,8 @@ def ld_heatmaps(real_ld: np.ndarray, results: dict) -> bytes:
         m = r["ld_matrix"].copy()
         m[iu] = real_ld[iu]
         im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
-        ax.set(title=f"r²: real (upper) / {name} (lower)", xlabel="SNP", ylabel="SNP")
+        ax.set_title(f"r²: real (upper), {name} (lower)", fontsize=8)
+        ax.set(xlabel="SNP", ylabel="SNP")
     fig.colorbar(im, ax=list(axes[: len(results)]), shrink=0.7)
     return _png(fig)
 
