@@ -159,6 +159,8 @@ def _as_2d(x, name: str):
     if is_cuda(x):
         if x.dim() != 2:
             raise ValueError(f"{name}: expected a 2-D tensor, got shape {tuple(x.shape)}")
+        if x.is_floating_point() and bool(x.isnan().any()):
+            raise ValueError(f"{name}: NaN in input")
         return x.contiguous()
     x = np.asarray(x)
     if x.ndim != 2:

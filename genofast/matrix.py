@@ -117,6 +117,10 @@ class _PackedRows:
         """Row and SNP selection shared by both matrices: words, ids, variants, extra masks."""
         if isinstance(rows, (int, np.integer)):
             rows = [rows]
+        if snps is not None and kernels.is_cuda(self.words):  # SNP slicing works on the host copy
+            words, n_snps, ids, variants, extra = self.to("cpu")._select(rows, snps)
+            return (_to_device(words, self.device), n_snps, ids, variants,
+                    {k: _to_device(v, self.device) for k, v in extra.items()})
         words = self.words[rows]
         ids = self.ids[rows]
         extra = {}

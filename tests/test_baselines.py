@@ -46,9 +46,12 @@ def test_markov_chain_transition_statistics(chain_data, window, tmp_path):
     for st in range(1 << window):
         if (state_d == st).sum() > 500 and (state_s == st).sum() > 500:
             assert abs(chain_data[state_d == st, j].mean() - s[state_s == st, j].mean()) < 0.05
+    h = HaplotypeMatrix.from_numpy(chain_data)
+    m.variants = h.variants
     m.save(tmp_path / "m.safetensors")
     back = MarkovChain.load(tmp_path / "m.safetensors")
     assert back.window == window
+    np.testing.assert_array_equal(back.sample(3, 1).variants.position, h.variants.position)
     np.testing.assert_array_equal(back.sample(30, 7).to_numpy(), m.sample(30, 7).to_numpy())
 
 

@@ -61,17 +61,18 @@ __global__ void merge_kernel(const float* p_a, const float* p_b, std::size_t n, 
 // the stream, which callers expect since they return the count.
 struct DeviceCounter {
     unsigned long long* p = nullptr;
-    explicit DeviceCounter(cudaStream_t st) {
+    cudaStream_t st;
+    explicit DeviceCounter(cudaStream_t stream) : st(stream) {
         check_cuda(cudaMallocAsync(reinterpret_cast<void**>(&p), sizeof(*p), st), "counter");
         check_cuda(cudaMemsetAsync(p, 0, sizeof(*p), st), "counter");
     }
-    int64_t read(cudaStream_t st) {
+    int64_t read() {
         unsigned long long h = 0;
         check_cuda(cudaMemcpyAsync(&h, p, sizeof(h), cudaMemcpyDeviceToHost, st), "counter");
         check_cuda(cudaStreamSynchronize(st), "counter");
         return int64_t(h);
     }
-    ~DeviceCounter() { cudaFree(p); }
+    ~DeviceCounter() { cudaFreeAsync(p, st); }
 };
 
 }  // namespace
@@ -94,7 +95,7 @@ int64_t complement_cuda(const uint64_t* genotypes, const uint64_t* hap, const ui
     complement_kernel<<<blocks_for(total), kThreads, 0, st>>>(genotypes, hap, hap_missing, n, n_snps, hap_out, other,
                                                               missing, count.p);
     check_launch("complement");
-    return count.read(st);
+    return count.read();
 }
 
 int64_t reconcile_cuda(const uint64_t* genotypes, const uint64_t* hap_a, const uint64_t* hap_b, std::size_t n,
@@ -106,7 +107,7 @@ int64_t reconcile_cuda(const uint64_t* genotypes, const uint64_t* hap_a, const u
     reconcile_kernel<<<blocks_for(total), kThreads, 0, st>>>(genotypes, hap_a, hap_b, n, n_snps, seed, out_a, out_b,
                                                              count.p);
     check_launch("reconcile");
-    return count.read(st);
+    return count.read();
 }
 
 void merge_cuda(const float* p_a, const float* p_b, std::size_t n, float* out, void* stream) {

@@ -9,24 +9,30 @@ namespace genofast {
 void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind, uint64_t seed,
                    uint64_t step, float* sample, float* mean, uint64_t* packed) {
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
-    const std::size_t nw = haplotype_words(m);
+    const std::size_t total = n * m, groups = (total + 3) / 4;
+    // One Philox call feeds four consecutive units (element i uses word i & 3
+    // of counter i >> 2, exactly as philox_u32 and the CUDA kernel do).
 #pragma omp parallel for schedule(static)
-    for (std::ptrdiff_t r = 0; r < std::ptrdiff_t(n); ++r) {
-        uint64_t word = 0;
-        for (std::size_t c = 0; c < m; ++c) {
-            const std::size_t i = std::size_t(r) * m + c;
-            const UnitDraw d = draw_unit(double(pre[i]) + double(bias[c]), kind, philox_u32(seed, step, i));
+    for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g) {
+        const Philox4 r = philox(seed, step, uint64_t(g));
+        for (std::size_t t = 0; t < 4; ++t) {
+            const std::size_t i = 4 * std::size_t(g) + t;
+            if (i >= total) break;
+            const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, r.v[t]);
             sample[i] = d.sample;
             if (mean) mean[i] = d.mean;
-            if (packed) {
-                word |= uint64_t(d.sample != 0.0f) << (c & 63);
-                if ((c & 63) == 63 || c + 1 == m) {
-                    packed[std::size_t(r) * nw + (c >> 6)] = word;
-                    word = 0;
-                }
-            }
         }
     }
+    if (!packed) return;
+    const std::size_t nw = haplotype_words(m);
+#pragma omp parallel for schedule(static)
+    for (std::ptrdiff_t row = 0; row < std::ptrdiff_t(n); ++row)
+        for (std::size_t w = 0; w < nw; ++w) {
+            uint64_t word = 0;
+            for (std::size_t c = 64 * w; c < m && c < 64 * w + 64; ++c)
+                word |= uint64_t(sample[std::size_t(row) * m + c] != 0.0f) << (c & 63);
+            packed[std::size_t(row) * nw + w] = word;
+        }
 }
 
 }  // namespace genofast

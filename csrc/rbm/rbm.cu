@@ -13,7 +13,7 @@ __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_
                                  uint64_t seed, uint64_t step, float* sample, float* mean) {
     const std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
     if (i >= n * m) return;
-    const UnitDraw d = draw_unit(double(pre[i]) + double(bias[i % m]), kind, philox_u32(seed, step, i));
+    const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, philox_u32(seed, step, i));
     sample[i] = d.sample;
     if (mean) mean[i] = d.mean;
 }

@@ -50,12 +50,12 @@ struct UnitDraw {
 // Bernoulli: mean sigmoid(x). Rectified Gaussian N(x, 1) on [0, inf):
 // mean x + phi(x)/Phi(x), sample x - Phi^{-1}(u Phi(x)); far in the left tail
 // (x < -35, where Phi(x) nears the double range) the law is exponential with rate -x, used directly there.
-GF_HD UnitDraw draw_unit(double x, UnitKind kind, uint32_t random_bits) {
-    const double u = open_unit(random_bits);
-    if (kind == UnitKind::bernoulli) {
-        const double p = 1.0 / (1.0 + exp(-x));
-        return UnitDraw{u < p ? 1.0f : 0.0f, float(p)};
+GF_HD UnitDraw draw_unit(float xf, UnitKind kind, uint32_t random_bits) {
+    if (kind == UnitKind::bernoulli) {  // float is ample for a probability compared with a 24-bit uniform
+        const float p = 1.0f / (1.0f + expf(-xf));
+        return UnitDraw{u32_to_unit_float(random_bits) < p ? 1.0f : 0.0f, p};
     }
+    const double x = xf, u = open_unit(random_bits);
     if (x < -35.0) {
         const double t = -x;
         return UnitDraw{float(-log(u) / t), float(1.0 / t - 2.0 / (t * t * t))};

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io._files import FormatError, atomic_path, existing
-from ..matrix import HaplotypeMatrix
+from ..matrix import HaplotypeMatrix, Variants
 
 
 def as_alleles(haplotypes) -> np.ndarray:
@@ -64,3 +64,18 @@ def load_checkpoint(path, kind: str) -> tuple[dict, dict[str, np.ndarray]]:
     if meta.get("genofast_model") != kind:
         raise FormatError(path, f"checkpoint holds a {meta.get('genofast_model')!r} model, not {kind!r}")
     return json.loads(meta["config"]), arrays
+
+
+def variants_to_checkpoint(variants: Variants | None) -> tuple[dict, dict]:
+    """Variant metadata as (arrays, JSON-able dict): positions as a tensor, names as strings."""
+    if variants is None:
+        return {}, {}
+    meta = {f: [str(x) for x in getattr(variants, f)] for f in ("chrom", "id", "ref", "alt")}
+    return {"variant_position": np.asarray(variants.position, dtype=np.int64)}, meta
+
+
+def variants_from_checkpoint(arrays: dict, meta: dict) -> Variants | None:
+    if "variant_position" not in arrays or not meta:
+        return None
+    return Variants(np.array(meta["chrom"]), arrays["variant_position"], np.array(meta["id"]), np.array(meta["ref"]),
+                    np.array(meta["alt"]))

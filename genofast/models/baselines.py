@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..matrix import HaplotypeMatrix, Variants
-from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint)
+from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint,
+                    variants_from_checkpoint, variants_to_checkpoint)
 
 
 def _to_matrix(alleles: np.ndarray, variants: Variants | None, prefix: str) -> HaplotypeMatrix:
@@ -44,13 +45,15 @@ class Bernoulli:
 
     def save(self, path) -> None:
         self._check_fitted()
-        save_checkpoint(path, self.kind, {}, {"frequencies": self.frequencies})
+        arrays, variants = variants_to_checkpoint(self.variants)
+        save_checkpoint(path, self.kind, {"variants": variants}, {"frequencies": self.frequencies, **arrays})
 
     @classmethod
     def load(cls, path) -> "Bernoulli":
-        _, arrays = load_checkpoint(path, cls.kind)
+        meta, arrays = load_checkpoint(path, cls.kind)
         m = cls()
         m.frequencies = arrays["frequencies"]
+        m.variants = variants_from_checkpoint(arrays, meta.get("variants", {}))
         return m
 
     def _check_fitted(self):
@@ -122,14 +125,16 @@ class MarkovChain:
 
     def save(self, path) -> None:
         self._check_fitted()
-        save_checkpoint(path, self.kind, {"window": self.window, "alpha": self.alpha},
-                        {"conditional": self.conditional, "initial": self.initial})
+        arrays, variants = variants_to_checkpoint(self.variants)
+        save_checkpoint(path, self.kind, {"window": self.window, "alpha": self.alpha, "variants": variants},
+                        {"conditional": self.conditional, "initial": self.initial, **arrays})
 
     @classmethod
     def load(cls, path) -> "MarkovChain":
         config, arrays = load_checkpoint(path, cls.kind)
-        m = cls(**config)
+        m = cls(config["window"], config["alpha"])
         m.conditional, m.initial = arrays["conditional"], arrays["initial"]
+        m.variants = variants_from_checkpoint(arrays, config.get("variants", {}))
         return m
 
     def _check_fitted(self):

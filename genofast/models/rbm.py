@@ -24,7 +24,8 @@ import numpy as np
 
 from .. import kernels
 from ..matrix import HaplotypeMatrix, Variants
-from ._base import as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint
+from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint,
+                    variants_from_checkpoint, variants_to_checkpoint)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -336,12 +337,10 @@ class RBM:
             arrays[f"moment1.{k}"], arrays[f"moment2.{k}"] = m.cpu().numpy(), s.cpu().numpy()
         if self.chains is not None:
             arrays["chains"] = self.chains.cpu().numpy()
-        if self.variants is not None:
-            arrays["variant_position"] = np.asarray(self.variants.position, dtype=np.int64)
+        variant_arrays, variants = variants_to_checkpoint(self.variants)
+        arrays.update(variant_arrays)
         state = dict(epoch=self.epoch, updates=self.updates, step=self.step, aats_trace=self.aats_trace,
-                     best_epoch=self.best_epoch)
-        if self.variants is not None:
-            state["variants"] = {f: [str(x) for x in getattr(self.variants, f)] for f in ("chrom", "id", "ref", "alt")}
+                     best_epoch=self.best_epoch, variants=variants)
         save_checkpoint(path, self.kind, {"config": self.config, "state": state}, arrays)
 
     @classmethod
@@ -358,10 +357,7 @@ class RBM:
         st = meta["state"]
         m.epoch, m.updates, m.step, m.best_epoch = st["epoch"], st["updates"], st["step"], st["best_epoch"]
         m.aats_trace = [tuple(x) for x in st["aats_trace"]]
-        if "variants" in st:
-            v = st["variants"]
-            m.variants = Variants(np.array(v["chrom"]), arrays["variant_position"], np.array(v["id"]),
-                                  np.array(v["ref"]), np.array(v["alt"]))
+        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}))
         return m
 
 
