@@ -230,7 +230,7 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     from .report import evaluate as run
     from .simulate import simulate as sim
 
-    n_hap, n_snps, epochs = (600, 1000, 15) if quick else (1200, 2000, 40)
+    n_hap, n_snps, epochs = (600, 1000, 60) if quick else (1200, 2000, 100)
     t0 = time.perf_counter()
     with console.status(f"simulating {n_hap} haplotypes x {n_snps} SNPs with msprime"):
         cohort = sim(n_hap, n_snps, seed=seed).haplotypes
@@ -241,8 +241,9 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     io.write_vcf(out / "real_holdout.vcf.gz", holdout)
     console.print(f"simulated {n_hap} x {n_snps}: {train_h.n_haplotypes} for training, {holdout.n_haplotypes} held "
                   f"out ({time.perf_counter() - t0:.0f} s)")
-    rbm = RBM(n_snps, 100, "relu", training="rdm", k=50, lr=3e-3, batch_size=64, n_chains=64, device=_device(device))
-    rbm.fit(train_h, epochs, seed, progress=True, checkpoint=out / "rbm.safetensors")
+    rbm = RBM(n_snps, 100, "relu", training="rdm", k=100, lr=1e-3, batch_size=32, n_chains=32, device=_device(device))
+    rbm.fit(train_h, epochs, seed, eval_every=5, n_eval=train_h.n_haplotypes, progress=True,
+            checkpoint=out / "rbm.safetensors")
     n = train_h.n_haplotypes
     synthetic = {"RBM": rbm.sample(n, seed=seed), "Bernoulli": Bernoulli().fit(train_h).sample(n, seed=seed),
                  "Markov chain (k=3)": MarkovChain(3).fit(train_h).sample(n, seed=seed)}

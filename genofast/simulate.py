@@ -24,8 +24,12 @@ class Simulation:
 
 
 def simulate(n_haplotypes: int = 1000, n_snps: int = 3000, seed: int = 1, min_maf: float = 0.01,
-             sequence_length: float = 5e6) -> Simulation:
-    """Simulate ``n_haplotypes`` (even, split over three populations) x ``n_snps`` SNPs."""
+             sequence_length: float | None = None) -> Simulation:
+    """Simulate ``n_haplotypes`` (a multiple of 6, split over three populations) x ``n_snps`` SNPs.
+
+    The region is ``sequence_length`` bp long, by default 1 kb per SNP (at
+    least 1 Mb): dense enough for the short-range LD that models must learn.
+    """
     import msprime
 
     if n_haplotypes < 6 or n_haplotypes % 6:
@@ -37,7 +41,7 @@ def simulate(n_haplotypes: int = 1000, n_snps: int = 3000, seed: int = 1, min_ma
         dem.add_population(name=name, initial_size=10_000)
     dem.add_population_split(time=1_500, derived=["B", "C"], ancestral="BC")
     dem.add_population_split(time=5_000, derived=["A", "BC"], ancestral="ABC")
-    L = float(sequence_length)
+    L = float(sequence_length or max(1e6, 1000.0 * n_snps))
     hot = L / 3
     rates = msprime.RateMap(position=[0, hot, hot + 10_000, L], rate=[1e-8, 5e-6, 1e-8])
     per_pop = n_haplotypes // 6

@@ -11,8 +11,11 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
     const std::size_t total = n * m, groups = (total + 3) / 4;
     // One Philox call feeds four consecutive units (element i uses word i & 3
-    // of counter i >> 2, exactly as philox_u32 and the CUDA kernel do).
-#pragma omp parallel for schedule(static)
+    // of counter i >> 2, exactly as philox_u32 and the CUDA kernel do). Small
+    // layers stay on the calling thread, where starting a team would cost
+    // about as much as the work.
+    const bool big = total >= (std::size_t(1) << 18);
+#pragma omp parallel for schedule(static) if (big)
     for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g) {
         const Philox4 r = philox(seed, step, uint64_t(g));
         for (std::size_t t = 0; t < 4; ++t) {
@@ -25,7 +28,7 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     }
     if (!packed) return;
     const std::size_t nw = haplotype_words(m);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (big)
     for (std::ptrdiff_t row = 0; row < std::ptrdiff_t(n); ++row)
         for (std::size_t w = 0; w < nw; ++w) {
             uint64_t word = 0;

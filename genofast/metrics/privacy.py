@@ -72,12 +72,21 @@ def aats(real, synthetic, tie: str = "strict") -> AATSResult:
     return AATSResult(aa_truth, aa_syn, (aa_truth + aa_syn) / 2, tie, d_ts, d_st, d_tt, d_ss)
 
 
-def privacy_loss(train, test, synthetic, tie: str = "strict") -> float:
+def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0) -> float:
     """AATS(test, synthetic) − AATS(train, synthetic) (Yale et al. 2020).
 
     Positive values mean the synthetic set sits closer to its training data
     than to unseen data of the same population: a sign of memorisation.
+    Nearest-neighbour distances shrink as a set grows, so the two AATS are
+    only comparable at equal sizes: the larger of train and test is
+    subsampled (seeded) to the size of the smaller.
     """
+    n_train, n_test = _rows(train), _rows(test)
+    rng = np.random.default_rng(seed)
+    if n_train > n_test:
+        train = train[np.sort(rng.choice(n_train, n_test, replace=False))]
+    elif n_test > n_train:
+        test = test[np.sort(rng.choice(n_test, n_train, replace=False))]
     return aats(test, synthetic, tie).aats - aats(train, synthetic, tie).aats
 
 
