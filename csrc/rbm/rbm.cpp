@@ -14,7 +14,7 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     // of counter i >> 2, exactly as philox_u32 and the CUDA kernel do). Small
     // layers stay on the calling thread, where starting a team would cost
     // about as much as the work.
-    const bool big = total >= (std::size_t(1) << 18);
+    const bool big = total >= (std::size_t(1) << 14);
 #pragma omp parallel for schedule(static) if (big)
     for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g) {
         const Philox4 r = philox(seed, step, uint64_t(g));

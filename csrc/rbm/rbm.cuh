@@ -13,8 +13,8 @@ GF_HD double open_unit(uint32_t x) { return (double(x >> 8) + 0.5) * (1.0 / 1677
 
 GF_HD double normal_cdf(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
 
-// Standard normal quantile: Acklam's rational approximation (relative error
-// 1.2e-9) refined by one Halley step on erfc.
+// Standard normal quantile: Acklam's rational approximation, relative error
+// below 1.2e-9, far finer than the float32 samples it produces.
 GF_HD double normal_quantile(double p) {
     const double a[6] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
                          1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
@@ -38,9 +38,7 @@ GF_HD double normal_quantile(double p) {
         x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
             (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
     }
-    const double e = normal_cdf(x) - p;
-    const double u = e * 2.50662827463100050242 * exp(x * x / 2);
-    return x - u / (1 + x * u / 2);
+    return x;
 }
 
 struct UnitDraw {
