@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import genofast
-from genofast import GenotypeMatrix, HaplotypeMatrix, kernels
+from genofast import HaplotypeMatrix, kernels
 
 import reference
 

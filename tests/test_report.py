@@ -1,9 +1,7 @@
 import re
 
-import numpy as np
 
 import genofast
-from genofast import HaplotypeMatrix
 from genofast.models import Bernoulli
 from genofast.report import SECTIONS
 

@@ -17,7 +17,6 @@ block of :class:`ConditionalRBMChain`.
 
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
