@@ -6,7 +6,7 @@ import pytest
 import scipy.stats as st
 import torch
 
-from genofast import HaplotypeMatrix, kernels
+from genofast import HaplotypeMatrix, Variants, kernels
 from genofast.models import RBM, ConditionalRBMChain
 from genofast.models import load as load_model
 
@@ -193,15 +193,19 @@ def test_conditional_chain_carries_linkage_across_windows(tmp_path, rng):
     data = types[rng.integers(0, 4, 800)]
     chain = ConditionalRBMChain(24, window=8, n_hidden=8, hidden="bernoulli", training="cd", k=3, lr=0.02)
     assert [m.config["n_context"] for m in chain.models] == [0, 8, 8]
-    chain.fit(data, epochs=25, seed=1)
+    variants = Variants(np.full(24, "2"), np.arange(1, 25) * 100, np.array([f"v{i}" for i in range(24)]),
+                        np.full(24, "A"), np.full(24, "T"))
+    chain.fit(HaplotypeMatrix.from_numpy(data, variants=variants), epochs=25, seed=1)
     s = chain.sample(400, k=50, seed=3).to_numpy()
     assert s.shape == (400, 24)
     # most samples are one of the four haplotype types end to end, across both window boundaries
     whole = (s[:, None, :] == types[None]).all(-1).any(1).mean()
     assert whole > 0.6
     chain.save(tmp_path / "c.safetensors")
-    np.testing.assert_array_equal(load_model(tmp_path / "c.safetensors").sample(10, k=5, seed=1).to_numpy(),
-                                  chain.sample(10, k=5, seed=1).to_numpy())
+    loaded = load_model(tmp_path / "c.safetensors").sample(10, k=5, seed=1)
+    np.testing.assert_array_equal(loaded.to_numpy(), chain.sample(10, k=5, seed=1).to_numpy())
+    np.testing.assert_array_equal(loaded.variants.position, variants.position)
+    assert list(loaded.variants.chrom) == ["2"] * 24
 
 
 def test_bad_input():

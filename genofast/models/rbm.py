@@ -408,8 +408,10 @@ class ConditionalRBMChain:
         for t, m in enumerate(self.models):
             arrays.update({f"{t}.{k}": v.cpu().numpy() for k, v in m.params.items()})
             configs.append(m.config)
+        variant_arrays, variants = variants_to_checkpoint(self.variants)
+        arrays.update(variant_arrays)
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
-                                          "models": configs}, arrays)
+                                          "models": configs, "variants": variants}, arrays)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "ConditionalRBMChain":
@@ -417,7 +419,8 @@ class ConditionalRBMChain:
         chain = cls.__new__(cls)
         chain.n_snps, chain.window, chain.context = meta["n_snps"], meta["window"], meta["context"]
         chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
-        chain.models, chain.variants, chain.device = [], None, device
+        chain.models, chain.device = [], device
+        chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}))
         torch = _torch()
         for t, cfg in enumerate(meta["models"]):
             m = RBM(**cfg, device=device)
