@@ -178,7 +178,7 @@ void bind_cpu(py::module_& m) {
             py::gil_scoped_release nogil;
             bad = merge_cpu(pa.data(), pb.data(), pa.size(), op);
         }
-        return py::make_tuple(out, bad);
+        return bad;
     });
 }
 

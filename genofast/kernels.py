@@ -434,7 +434,7 @@ def merge(p_a, p_b, out=None):
     elif (not isinstance(out, np.ndarray) or out.shape != (*pa.shape, 3) or out.dtype != np.float32
           or not out.flags.c_contiguous):
         raise ValueError(f"out must be a C-contiguous float32 array of shape {(*pa.shape, 3)}")
-    _, bad = _core.merge(pa, pb, out)
+    bad = _core.merge(pa, pb, out)
     if bad >= 0:
         where = tuple(int(v) for v in np.unravel_index(bad, pa.shape))
         raise ValueError(f"probabilities must lie in [0, 1] (NaN is not allowed): p_a={pa[where]}, p_b={pb[where]} "
