@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from enum import Enum
 from pathlib import Path
@@ -31,9 +32,26 @@ class ModelKind(str, Enum):
     markov = "markov"
 
 
-SEED = typer.Option(1, "--seed", help="Seed of every random choice; same seed, same result.")
+# Oversubscribing cores is legal but past this it is a typo, and OpenMP would
+# try to start that many threads.
+MAX_THREADS = 1024
+# msprime takes seeds in [1, 2**32); the models take [0, 2**63).
+SIMULATION_SEEDS = (1, 2**32 - 1)
+# Runs estimated longer than this are refused: a week is beyond any interactive
+# use, and a typo in --k or -n (10**10) lands far beyond it.
+MAX_SECONDS = 7 * 24 * 3600
+# Peak bytes per allele of writing a sampled matrix, measured on the writers
+# (the VCF writer builds text per call; .hapt one byte per allele twice).
+WRITE_BYTES = {"vcf": 80, "hapt": 4, "store": 1, "plink": 80}
+# msprime plus the genotype matrix and MAF filter, measured: ~35 bytes and
+# ~0.35 us per kept allele at 1,000-4,000 haplotypes; the VCF write adds ~0.5 us.
+SIMULATE_BYTES, SIMULATE_SECONDS = 40, 1e-6
+
+SEED = typer.Option(1, "--seed", help="Seed of every random choice (0 to 2**63 - 1); same seed, same result.")
+SIM_SEED = typer.Option(1, "--seed", help="Seed of every random choice (1 to 2**32 - 1, msprime's range).")
 DEVICE = typer.Option(Device.auto, "--device", help="Where models run: cpu, cuda or auto.")
-THREADS = typer.Option(None, "--threads", min=1, help="CPU threads (default: all cores).")
+THREADS = typer.Option(None, "--threads", help=f"CPU threads, 1 to {MAX_THREADS} (default: all cores).")
+LEGEND = typer.Option(None, "--legend", help="A .legend file (id position a0 a1) giving the SNPs of .hapt inputs.")
 
 
 def command(fn):
@@ -41,21 +59,65 @@ def command(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        threads = kwargs.get("threads")
-        if threads:
-            import torch
-
-            from . import kernels
-
-            kernels.set_threads(threads)
-            torch.set_num_threads(threads)
         try:
+            _set_threads(kwargs.get("threads"))
             return fn(*args, **kwargs)
-        except (ValueError, FileNotFoundError, RuntimeError, OSError, TypeError, KeyError) as e:
-            err.print(f"[red]error:[/red] {e}", highlight=False)
-            raise typer.Exit(1) from None
+        except typer.Exit:  # typer's Exit is a RuntimeError: let it through
+            raise
+        except MemoryError as e:
+            _fail(str(e) or "out of memory")
+        except (ValueError, FileNotFoundError, RuntimeError, OSError, TypeError, KeyError, ArithmeticError) as e:
+            _fail(str(e) or type(e).__name__)
 
     return app.command()(run)
+
+
+def _fail(message: str):
+    from rich.markup import escape
+
+    # One line: a long message from a library (pybind11 lists every overload) is cut at its first line;
+    # escaped, since file names and messages may hold brackets that rich would read as markup.
+    err.print(f"[red]error:[/red] {escape(message.strip().splitlines()[0])}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _set_threads(threads: Optional[int]) -> None:
+    if threads is None:
+        return
+    from . import kernels
+    from .models._base import check_int
+
+    check_int(threads, "--threads", 1, MAX_THREADS)
+    import torch
+
+    kernels.set_threads(threads)
+    torch.set_num_threads(threads)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _check_time(seconds: float, what: str, advice: str) -> None:
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"{what} would take about {_duration(seconds)} (estimated); {advice}")
+    if seconds > 60:
+        console.print(f"{what}: about {_duration(seconds)} (estimated)")
+
+
+def _check_output(out: Path, folder: bool = False) -> None:
+    """Fail before the work, not after it, when --out cannot be written."""
+    if out.exists() and out.is_dir() != folder:
+        want = "a folder" if folder else "a file name"
+        raise ValueError(f"--out {out} is {'a file' if folder else 'a folder'}; give {want}")
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: cannot write in {parent}")
 
 
 def _device(device: Device) -> str:
@@ -66,41 +128,89 @@ def _device(device: Device) -> str:
     return device.value
 
 
-def _read_haplotypes(path: Path):
+def _is_hapt(path: Path) -> bool:
     from . import io
+
+    return io._kind(path) == "hapt"
+
+
+def _check_legend(legend: Optional[Path], paths) -> None:
+    """A legend names the SNPs of .hapt files only; refuse one that would apply to nothing."""
+    from .io._files import existing
+
+    if legend is None:
+        return
+    existing(legend)
+    if not any(p is not None and _is_hapt(p) for p in paths):
+        raise ValueError(f"--legend {legend} applies to .hapt files, and no input is one")
+
+
+def _read(path: Path, legend: Optional[Path] = None):
+    from . import io
+
+    return io.read(path, legend=legend) if legend is not None and _is_hapt(path) else io.read(path)
+
+
+def _read_haplotypes(path: Path, legend: Optional[Path] = None):
     from .matrix import HaplotypeMatrix
 
-    m = io.read(path)
+    m = _read(path, legend)
     if not isinstance(m, HaplotypeMatrix):
         raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes")
     return m
 
 
+def _chromosomes(variants) -> str:
+    chrom = np.asarray(variants.chrom).astype(str)
+    names, first = np.unique(chrom, return_index=True)
+    names = names[np.argsort(first)]  # in file order, which is genome order for sorted files
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    return f"{len(names)} chromosome{'s' if len(names) != 1 else ''} ({shown})"
+
+
 @command
 def info(files: List[Path] = typer.Argument(None, help="Data files to describe (.hapt, .vcf, .bed, .npz)."),
-         threads: Optional[int] = THREADS):
+         legend: Optional[Path] = LEGEND, threads: Optional[int] = THREADS):
     """Build and device information, and the shape and missingness of data files."""
-    from . import __version__, io, kernels
+    from . import __version__, kernels
 
+    _check_legend(legend, files or [])
     cuda = kernels.has_cuda()
     console.print(f"genofast {__version__}: CUDA compiled={cuda.compiled}, devices={cuda.device_count}, "
                   f"SIMD={kernels.simd_level()} (supported {kernels.simd_supported()}), threads={kernels.threads()}")
     for f in files or []:
-        m = io.read(f)
-        missing = float(m.to_numpy().__lt__(0).mean()) if m.shape[0] else 0.0
+        m = _read(f, legend)
+        size = m.shape[0] * m.shape[1]
+        missing = m.n_missing / size if size else 0.0  # counted on the packed words; unpacking costs 8-14x
+        where = _chromosomes(m.variants) if _has_positions(f, m, legend) else \
+            "no SNP positions" + (" (a .hapt has none: give --legend)" if _is_hapt(f) else "")
         console.print(f"{f}: {type(m).__name__}, {m.shape[0]} rows x {m.shape[1]} SNPs, "
-                      f"missing {100 * missing:.2f}%, chromosomes {', '.join(np.unique(m.variants.chrom)[:5])}")
+                      f"missing {100 * missing:.2f}%, {where}")
+
+
+def _has_positions(path: Path, m, legend: Optional[Path]) -> bool:
+    from .align import has_metadata
+
+    return legend is not None if _is_hapt(path) else has_metadata(m.variants)
 
 
 @command
 def simulate(out: Path = typer.Option(Path("simulated"), "--out", help="Output folder."),
              haplotypes: int = typer.Option(1002, help="Haplotypes (a multiple of 6)."),
              snps: int = typer.Option(3000, help="SNPs kept (MAF >= 1%)."),
-             seed: int = SEED, threads: Optional[int] = THREADS):
+             seed: int = SIM_SEED, threads: Optional[int] = THREADS):
     """Simulate three populations with msprime; write simulated.vcf.gz, simulated.hapt and populations.txt."""
     from . import io
+    from .models._base import check_int
     from .simulate import simulate as run
 
+    check_int(haplotypes, "--haplotypes", 6)
+    if haplotypes % 6:
+        raise ValueError(f"--haplotypes must be a multiple of 6 (3 populations of diploids), got {haplotypes}")
+    check_int(snps, "--snps", 1)
+    check_int(seed, "--seed", *SIMULATION_SEEDS)
+    _check_output(out, folder=True)
+    _check_simulation_size(haplotypes, snps, "--haplotypes and --snps")
     with console.status("simulating with msprime"):
         sim = run(haplotypes, snps, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,6 +218,17 @@ def simulate(out: Path = typer.Option(Path("simulated"), "--out", help="Output f
     io.write_hapt(out / "simulated.hapt", sim.haplotypes, tag="Sim")
     (out / "populations.txt").write_text("".join(f"{i}\t{p}\n" for i, p in zip(sim.haplotypes.ids, sim.populations)))
     console.print(f"wrote {sim.haplotypes.n_haplotypes} haplotypes x {sim.haplotypes.n_snps} SNPs to {out}/")
+
+
+def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
+    from .models._base import available_memory, check_memory
+
+    what = f"simulating {haplotypes} haplotypes x {snps} SNPs"
+    per_allele = max(SIMULATE_BYTES, WRITE_BYTES["vcf"])  # the simulation is freed before the VCF is written
+    fit = int(available_memory() / (per_allele * haplotypes))
+    check_memory(haplotypes * snps * per_allele, what, f"lower {options} (about {fit:,} SNPs fit at {haplotypes} "
+                                                       "haplotypes)")
+    _check_time(haplotypes * snps * SIMULATE_SECONDS, what, f"lower {options}")
 
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
@@ -126,7 +247,7 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
 def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, phased .vcf, .npz)."),
           out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
           model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, bernoulli or markov."),
-          epochs: int = typer.Option(60, min=1), hidden: int = typer.Option(100, help="RBM hidden units."),
+          epochs: int = typer.Option(60), hidden: int = typer.Option(100, help="RBM hidden units."),
           units: str = typer.Option("relu", help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option("rdm", help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(50, help="Gibbs sweeps per update (and per sample for rdm)."),
@@ -134,15 +255,38 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           window: int = typer.Option(3, help="Markov-chain window."),
           eval_every: Optional[int] = typer.Option(None, help="Epochs between AATS checks (keeps the best)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
+          legend: Optional[Path] = LEGEND,
           seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Train a model on haplotypes and save it."""
     from .models import RBM
+    from .models._base import check_float, check_int, check_seed
 
-    h = _read_haplotypes(data)
+    # Every option is checked before the data are read: a bad one must not cost a long read.
+    check_seed(seed, "--seed")
+    if model is ModelKind.markov:
+        check_int(window, "--window", 1, 20)
+    if model is ModelKind.rbm:
+        from .kernels import UNIT_KINDS
+        from .models.rbm import TRAINING
+
+        for option, value, allowed in (("--units", units, UNIT_KINDS), ("--training", training, TRAINING)):
+            if value not in allowed:
+                raise ValueError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+        check_int(epochs, "--epochs")
+        check_int(hidden, "--hidden")
+        check_int(k, "--k")
+        check_int(batch_size, "--batch-size")
+        check_float(lr, "--lr", low_open=True)
+        if eval_every is not None:
+            check_int(eval_every, "--eval-every")
+    _check_output(out)
+    _check_legend(legend, [data])
+    h = _read_haplotypes(data, legend)
     t = time.perf_counter()
     if model is ModelKind.rbm:
         m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
             model, h.n_snps, hidden, units, training, k, lr, batch_size, _device(device), window)
+        _check_training_size(m, h, epochs)
         m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out)
     else:
         m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, "cpu", window).fit(h)
@@ -151,19 +295,54 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                   f"saved {out}")
 
 
+def _check_training_size(m, h, epochs: int) -> None:
+    """Refuse RBM training that cannot fit in memory or finish within MAX_SECONDS, before the first epoch."""
+    from .models._base import check_memory
+
+    cfg = m.config
+    what = f"training an RBM on {h.n_haplotypes} x {h.n_snps} alleles"
+    # the data as float32 and their uint8 copy; the chains of one update are a sampler's work arrays
+    check_memory(5 * h.n_haplotypes * h.n_snps + m.sample_bytes(max(cfg["n_chains"], cfg["batch_size"])), what,
+                 "train on fewer haplotypes or SNPs, or lower --batch-size")
+    updates = max(epochs - m.epoch, 0) * -(-h.n_haplotypes // cfg["batch_size"])
+    if updates:  # an update runs k sweeps of its chains plus two hidden passes
+        per_update = m.sample_seconds(max(cfg["n_chains"], cfg["batch_size"]), cfg["k"] + 1)
+        _check_time(updates * per_update, what, "lower --k or --epochs")
+
+
 @command
 def generate(model: Path = typer.Argument(..., help="A model checkpoint from `genofast train`."),
              out: Path = typer.Option(..., "--out", help="Output (.hapt[.gz], .vcf[.gz], .npz)."),
-             n: int = typer.Option(1000, "-n", "--n", min=0, help="Haplotypes to generate."),
+             n: int = typer.Option(1000, "-n", "--n", help="Haplotypes to generate."),
              k: Optional[int] = typer.Option(None, help="Gibbs sweeps (RBM; default: the model's)."),
              seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Generate artificial haplotypes from a trained model."""
     from . import io
-    from .models import load
+    from .models import RBM, ConditionalRBMChain, load
+    from .models._base import available_memory, check_int, check_memory, check_seed
 
+    check_int(n, "-n", 1)
+    check_seed(seed, "--seed")
+    if k is not None:
+        check_int(k, "--k", 1)
+    kind = io._kind(out)  # an unknown output type fails now, not after sampling
+    if kind == "plink" and not hasattr(io, "write_plink"):
+        raise ValueError(f"{out}: writing PLINK filesets is not supported; write .vcf.gz, .hapt or .npz")
+    if kind in ("vcf", "plink") and n % 2:
+        raise ValueError(f"-n must be even for {out}: it holds two haplotypes per diploid sample, got {n}")
+    _check_output(out)
     m = load(model, device=_device(device))
+    gibbs = isinstance(m, (RBM, ConditionalRBMChain))
+    if k is not None and not gibbs:
+        console.print(f"note: --k applies to RBM models only; ignored for the {m.kind} model")
+    what = f"generating {n} haplotypes x {m.n_snps} SNPs"
+    need = m.sample_bytes(n) + WRITE_BYTES[kind] * n * m.n_snps
+    check_memory(need, what, f"lower -n (about {int(available_memory() / need * n):,} fit) and run several "
+                             "times with different --seed")
+    if gibbs:
+        _check_time(m.sample_seconds(n, k), what, "lower --k or -n")
     with console.status(f"sampling {n} haplotypes"):
-        syn = m.sample(n, k, seed=seed) if hasattr(m, "config") else m.sample(n, seed=seed)
+        syn = m.sample(n, k, seed=seed) if gibbs else m.sample(n, seed=seed)
     io.write(out, syn)
     console.print(f"wrote {syn.n_haplotypes} x {syn.n_snps} to {out}")
 
@@ -174,38 +353,131 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
              out: Path = typer.Option(Path("report.html"), "--out", help="HTML report."),
              holdout: Optional[Path] = typer.Option(None, help="Held-out real haplotypes, for privacy loss."),
              classifiers: bool = typer.Option(True, help="Train real-vs-synthetic classifiers."),
+             labels: Optional[Path] = typer.Option(None, help="Population labels of the real samples (tsv with "
+                                                   "a header: sample, then super_pop): per-population statistics."),
+             embeddings: bool = typer.Option(False, help="Add UMAP and Isomap views beside the PCA (slower)."),
+             legend: Optional[Path] = LEGEND,
              seed: int = SEED, threads: Optional[int] = THREADS):
     """Compare synthetic sets with real data: statistics, privacy and an HTML report."""
+    from .models._base import check_seed
     from .report import evaluate as run
 
-    r = _read_haplotypes(real)
-    syn = {p.name.split(".")[0]: _read_haplotypes(p) for p in synthetic}
+    check_seed(seed, "--seed")
+    _check_output(out)
+    _check_legend(legend, [real, holdout, *synthetic])
+    names = _set_names(synthetic)
+    r = _read_haplotypes(real, legend)
+    held = _read_haplotypes(holdout, legend) if holdout else None
+    syn = {name: _read_haplotypes(p, legend) for name, p in zip(names, synthetic)}
+    populations = None
+    if labels is not None:
+        from .metrics.population import haplotype_labels, read_labels
+
+        populations = haplotype_labels(r.ids, read_labels(labels))
     with console.status("evaluating"):
-        result = run(r, syn, out=out, holdout=_read_haplotypes(holdout) if holdout else None,
-                     classifiers=classifiers, seed=seed)
+        result = run(r, syn, out=out, holdout=held, classifiers=classifiers, seed=seed, populations=populations,
+                     embeddings=embeddings)
+    for note in getattr(result, "alignment_notes", {}).values():
+        console.print(f"note: {note}")
     _summary(result.table)
     console.print(f"report: {out}")
 
 
+def _set_names(paths: List[Path]) -> List[str]:
+    """A distinct name per synthetic file: its stem, else parent/stem, else a #2, #3 suffix.
+
+    Two sets under one name would share a row of the table, and one of them
+    would vanish from the report.
+    """
+    stems = [p.name.split(".")[0] for p in paths]
+    names = [s if stems.count(s) == 1 else f"{p.parent.name or '.'}/{s}" for p, s in zip(paths, stems)]
+    seen: dict = {}
+    for i, name in enumerate(names):
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1:
+            names[i] = f"{name}#{seen[name]}"
+    renamed = [f"{p} as {name!r}" for p, s, name in zip(paths, stems, names) if name != s]
+    if renamed:
+        console.print(f"note: synthetic sets share a name; reporting {', '.join(renamed)}")
+    return names
+
+
 @command
-def impute(model: Path = typer.Argument(..., help="An RBM checkpoint."),
-           data: Path = typer.Argument(..., help="Haplotypes with missing alleles (phased .vcf, .npz)."),
+def impute(model: Path = typer.Argument(..., help="An RBM checkpoint, or the word trio-boost."),
+           data: Path = typer.Argument(..., help="Haplotypes with missing alleles (phased .vcf, .npz); for "
+                                       "trio-boost, genotypes of parents and children (.vcf, .bed, .npz)."),
            out: Path = typer.Option(..., "--out", help="Imputed haplotypes (.vcf[.gz], .hapt, .npz)."),
-           sweeps: int = typer.Option(200, min=2), burn_in: int = typer.Option(50, min=0),
+           sweeps: int = typer.Option(200, help="Gibbs sweeps (at least 2)."),
+           burn_in: int = typer.Option(50, help="Sweeps discarded before averaging (fewer than --sweeps)."),
+           pedigree: Optional[Path] = typer.Option(None, help="trio-boost: PED or .fam file naming each child's "
+                                                   "parents."),
+           learner: str = typer.Option("logitboost", help="trio-boost: logitboost, adaboost, totalboost or mendel."),
+           window: int = typer.Option(10, help="trio-boost: flanking SNPs per window (half each side)."),
+           legend: Optional[Path] = LEGEND,
            seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
-    """Fill missing alleles with an RBM (Gibbs sampling with observed alleles clamped)."""
+    """Fill missing alleles with an RBM (Gibbs sampling with observed alleles clamped), or children's untyped
+    SNPs in parent-offspring trios with boosting (``genofast impute trio-boost DATA --pedigree FILE``)."""
     from . import io
     from .models import RBM, load
+    from .models._base import check_int, check_memory, check_seed
 
+    if str(model) == "trio-boost":
+        _impute_trios(data, out, pedigree, learner, window, seed, threads)
+        return
+    if pedigree is not None:
+        raise ValueError("--pedigree applies to trio-boost imputation: use `genofast impute trio-boost DATA ...`")
+    check_int(sweeps, "--sweeps", 2)
+    check_int(burn_in, "--burn-in", 0)
+    if burn_in >= sweeps:
+        raise ValueError(f"--burn-in ({burn_in}) must be smaller than --sweeps ({sweeps})")
+    check_seed(seed, "--seed")
+    io._kind(out)
+    _check_output(out)
+    _check_legend(legend, [data])
     m = load(model, device=_device(device))
     if not isinstance(m, RBM):
         raise ValueError(f"{model}: imputation needs an RBM checkpoint")
-    h = _read_haplotypes(data)
+    h = _read_haplotypes(data, legend)
+    if m.variants is not None:
+        h = _align_to_model(m, h, data)
+    # the int8 unpacked alleles, then about six float32 arrays of the same shape in the sampler
+    check_memory(25 * h.n_haplotypes * h.n_snps, f"imputing {h.n_haplotypes} x {h.n_snps} alleles",
+                 "impute fewer haplotypes at a time")
     with console.status("imputing"):
         _, calls = m.impute(h, sweeps=sweeps, burn_in=burn_in, seed=seed)
     io.write(out, calls)
-    n_missing = int((h.to_numpy() < 0).sum()) if h.has_missing else 0
-    console.print(f"imputed {n_missing} missing alleles; wrote {out}")
+    console.print(f"imputed {h.n_missing} missing alleles; wrote {out}")
+
+
+def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str, window: int, seed: int,
+                  threads: Optional[int]) -> None:
+    from .impute import LEARNERS, impute_trio_file
+    from .models._base import check_int, check_seed
+
+    if pedigree is None:
+        raise ValueError("trio-boost needs --pedigree FILE (PED or .fam) naming each child's parents")
+    if learner not in (*LEARNERS, "mendel"):
+        raise ValueError(f"--learner must be one of {', '.join(LEARNERS)} or mendel, got {learner!r}")
+    check_int(window, "--window", 2)
+    check_seed(seed, "--seed")
+    from . import io
+
+    io._kind(out)
+    _check_output(out)
+    with console.status(f"imputing trio children with {learner}"):
+        result = impute_trio_file(data, pedigree, out, learner=learner, window=window, seed=seed,
+                                  n_jobs=threads or 2)
+    console.print(f"imputed the children's untyped SNPs with {learner} in {sum(result.seconds.values()):.1f} s; wrote {out}")
+
+
+def _align_to_model(model, h, path: Path):
+    """The data on the model's SNPs and allele coding (SNPs matched by chromosome, position and alleles)."""
+    from .align import align_to
+
+    h, info = align_to(model.variants, h, name=str(path), reference_name="the model")
+    if info.flipped or info.reordered:
+        console.print(f"note: {info.describe(str(path))}; the output follows the model's SNPs and alleles")
+    return h
 
 
 def _summary(table: dict) -> None:
@@ -223,13 +495,16 @@ def _summary(table: dict) -> None:
 @command
 def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
          quick: bool = typer.Option(False, help="A smaller run (under 2 minutes)."),
-         seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
+         seed: int = SIM_SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Simulate a cohort, train an RBM and baselines, generate, evaluate: the whole pipeline in one go."""
     from . import io
     from .models import RBM, Bernoulli, MarkovChain
+    from .models._base import check_int
     from .report import evaluate as run
     from .simulate import simulate as sim
 
+    check_int(seed, "--seed", *SIMULATION_SEEDS)
+    _check_output(out, folder=True)
     n_hap, n_snps, epochs = (600, 1000, 60) if quick else (1200, 2000, 100)
     t0 = time.perf_counter()
     with console.status(f"simulating {n_hap} haplotypes x {n_snps} SNPs with msprime"):

@@ -150,6 +150,8 @@ def _empty_like_words(words, shape, dtype_np, dtype_torch_name):
 def _check_values(x, lo: int, hi: int, what: str) -> None:
     """Raise naming the first row and SNP whose value is outside [lo, hi]."""
     bad = (x < lo) | (x > hi)
+    if x.dtype.kind == "f":  # 0.5 must not become 0 by truncation
+        bad |= x != np.round(x)
     if bad.any():
         r, j = (int(v) for v in np.argwhere(bad)[0])
         raise ValueError(f"{what} at row {r}, SNP {j}: got {x[r, j]}")

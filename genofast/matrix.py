@@ -84,15 +84,12 @@ class _PackedRows:
     variants: Variants
 
     def _post_init(self):
-        words = self.words
-        if not kernels.is_cuda(words):
-            words = np.asarray(words)
-            if words.dtype == np.int64:
-                words = words.view(np.uint64)
-            if words.ndim != 2 or words.dtype != np.uint64:
-                raise ValueError(f"words must be a 2-D uint64 array, got {words.dtype} {words.shape}")
-            object.__setattr__(self, "words", words)
+        if isinstance(self.n_snps, (bool, np.bool_)) or not isinstance(self.n_snps, (int, np.integer)) \
+                or self.n_snps < 0:
+            raise ValueError(f"n_snps must be a non-negative integer, got {self.n_snps!r}")
+        object.__setattr__(self, "n_snps", int(self.n_snps))
         per_word = 64 // self.bits_per_call
+        object.__setattr__(self, "words", _checked_words(self.words, "words", self.n_snps, self.bits_per_call))
         if self.words.shape[1] != -(-self.n_snps // per_word):
             raise ValueError(f"{self.words.shape[1]} words per row cannot hold {self.n_snps} SNPs")
         if self.ids is None:
@@ -166,9 +163,15 @@ class HaplotypeMatrix(_PackedRows):
     def __post_init__(self):
         self._post_init()
         if self.missing is not None:
-            missing = self.missing if kernels.is_cuda(self.missing) else np.asarray(self.missing).view(np.uint64)
+            missing = _checked_words(self.missing, "missing mask", self.n_snps, 1)
             if tuple(missing.shape) != tuple(self.words.shape):
-                raise ValueError("missing mask and words differ in shape")
+                raise ValueError(f"missing mask has shape {tuple(missing.shape)}, words {tuple(self.words.shape)}")
+            if not kernels.is_cuda(missing):
+                # Alleles under the mask are 0 by definition: packed distances and
+                # equality then never see a value that was not called.
+                stray = self.words & missing
+                if stray.any():
+                    object.__setattr__(self, "words", self.words & ~missing)
             object.__setattr__(self, "missing", missing)
 
     @classmethod
@@ -204,6 +207,25 @@ class HaplotypeMatrix(_PackedRows):
     @property
     def has_missing(self) -> bool:
         return self.missing is not None and bool(self.missing.any())
+
+    @property
+    def n_missing(self) -> int:
+        """Number of missing alleles, counted on the packed mask."""
+        if self.missing is None:
+            return 0
+        m = np.asarray(self.to("cpu").missing)
+        return sum(int(_popcount(m[r0 : r0 + 4096]).sum()) for r0 in range(0, m.shape[0], 4096))
+
+    def fill_missing(self, alleles) -> "HaplotypeMatrix":
+        """The same haplotypes with every missing allele set to ``alleles[snp]`` (0 or 1), and no mask."""
+        if self.missing is None:
+            return self
+        fill = np.asarray(alleles).reshape(1, -1)
+        if fill.shape[1] != self.n_snps:
+            raise ValueError(f"{fill.shape[1]} fill alleles for {self.n_snps} SNPs")
+        row = kernels.pack_haplotypes(fill)
+        h = self.to("cpu")
+        return HaplotypeMatrix(h.words | (h.missing & row), self.n_snps, None, self.ids, self.variants)
 
     def __getitem__(self, key) -> "HaplotypeMatrix":
         """``m[rows]`` or ``m[rows, snps]``; unit-step SNP ranges are sliced packed."""
@@ -261,7 +283,17 @@ class GenotypeMatrix(_PackedRows):
 
     @property
     def has_missing(self) -> bool:
-        return bool((self.to_numpy() < 0).any())
+        return self.n_missing > 0
+
+    @property
+    def n_missing(self) -> int:
+        """Number of missing calls, counted on the packed words (code 3 = both bits set)."""
+        w = np.asarray(self.to("cpu").words)
+        total = 0
+        for r0 in range(0, w.shape[0], 4096):
+            block = w[r0 : r0 + 4096]
+            total += int(_popcount(block & (block >> np.uint64(1)) & _LOW_BITS).sum())
+        return total
 
     def __getitem__(self, key) -> "GenotypeMatrix":
         rows, snps = key if isinstance(key, tuple) else (key, None)
@@ -273,6 +305,40 @@ class GenotypeMatrix(_PackedRows):
 
     def __repr__(self) -> str:
         return f"GenotypeMatrix({self.n_samples} samples x {self.n_snps} SNPs, device={self.device})"
+
+
+_LOW_BITS = np.uint64(0x5555555555555555)
+
+
+def _popcount(words: np.ndarray) -> np.ndarray:
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words)
+    return np.unpackbits(words.view(np.uint8), axis=-1).reshape(*words.shape, 64).sum(-1)
+
+
+def _checked_words(words, name: str, n_snps: int, bits_per_call: int):
+    """Packed words as a 2-D uint64 array, with every bit past the last SNP zero.
+
+    Set tail bits would make identical rows differ in Hamming distance (and hide
+    exact copies), so they are an error rather than something to mask later.
+    """
+    if kernels.is_cuda(words):
+        return words
+    if hasattr(words, "numpy") and not isinstance(words, np.ndarray):  # CPU torch tensor
+        words = words.numpy()
+    words = np.asarray(words)
+    if words.dtype == np.int64:
+        words = words.view(np.uint64)
+    if words.ndim != 2 or words.dtype != np.uint64:
+        raise ValueError(f"{name} must be a 2-D uint64 array of packed bits, got {words.dtype} "
+                         f"with shape {words.shape}")
+    tail = (bits_per_call * n_snps) % 64
+    if tail and words.shape[0] and words.shape[1] == -(-bits_per_call * n_snps // 64):
+        bad = (words[:, -1] >> np.uint64(tail)) != 0
+        if bad.any():
+            raise ValueError(f"{name}: row {int(np.argmax(bad))} has bits set beyond SNP {n_snps} "
+                             "(the tail of the last word must be zero)")
+    return words
 
 
 def _to_device(words, device: str):

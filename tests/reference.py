@@ -50,3 +50,24 @@ def aats(real: np.ndarray, syn: np.ndarray, strict: bool = True):
     aa_truth = cmp(d_ts.min(1), d_tt.min(1)).mean()
     aa_syn = cmp(d_ts.min(0), d_ss.min(1)).mean()
     return aa_truth, aa_syn, (aa_truth + aa_syn) / 2
+
+
+def rewrite_checkpoint(src, dst, change=None, config=None):
+    """Copy a checkpoint with its tensors changed by ``change(arrays)`` and/or its config replaced.
+
+    ``config`` is the new config text, or a function from the parsed config to the new one.
+    """
+    import json
+
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    with safe_open(str(src), framework="numpy") as f:
+        meta = dict(f.metadata())
+    arrays = {k: v.copy() for k, v in load_file(str(src)).items()}
+    if change is not None:
+        change(arrays)
+    if config is not None:
+        meta["config"] = config if isinstance(config, str) else json.dumps(config(json.loads(meta["config"])))
+    save_file(arrays, str(dst), metadata=meta)
+    return dst

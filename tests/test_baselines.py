@@ -1,9 +1,12 @@
+import sys
+
 import numpy as np
 import pytest
 
 from genofast import HaplotypeMatrix
 from genofast.io._files import FormatError
 from genofast.models import Bernoulli, MarkovChain
+from reference import rewrite_checkpoint
 
 
 @pytest.fixture
@@ -80,3 +83,113 @@ def test_bad_input(tmp_path):
     (tmp_path / "junk").write_bytes(b"\x00" * 20)
     with pytest.raises(FormatError, match="not a safetensors"):
         Bernoulli.load(tmp_path / "junk")
+
+
+def _set(name, value, index=0):
+    def change(arrays):
+        arrays[name].flat[index] = value
+    return change
+
+
+@pytest.mark.parametrize("model, change, message", [
+    # NaN frequencies compare false and generate all-0 SNPs; 7.0 all-1 SNPs: both must fail on load
+    ("bernoulli", _set("frequencies", np.nan), "'frequencies' holds NaN"),
+    ("bernoulli", _set("frequencies", 7.0), "'frequencies' has values outside"),
+    ("bernoulli", _set("frequencies", -np.inf), "'frequencies' holds NaN or infinite"),
+    ("bernoulli", lambda a: a.update(frequencies=a["frequencies"][:-1]), "'frequencies' has shape"),
+    ("bernoulli", lambda a: a.pop("frequencies"), "'frequencies' is missing"),
+    ("markov", _set("conditional", np.nan, 8 * 10), "'conditional' holds NaN"),
+    ("markov", _set("conditional", 1.5, 8 * 10 + 3), "'conditional' has values outside"),
+    ("markov", lambda a: a.update(conditional=a["conditional"][:, :4]), "'conditional' has shape"),
+    ("markov", _set("initial", 0.9), "'initial' is a distribution but sums to"),
+    ("markov", lambda a: a.update(initial=np.full(4, 0.25)), "'initial' has shape"),
+])
+def test_checkpoints_with_bad_tensors_are_refused_naming_file_and_tensor(chain_data, tmp_path, model, change,
+                                                                        message):
+    cls = Bernoulli if model == "bernoulli" else MarkovChain
+    m = Bernoulli() if model == "bernoulli" else MarkovChain(3)
+    m.fit(chain_data).save(tmp_path / "good.safetensors")
+    bad = rewrite_checkpoint(tmp_path / "good.safetensors", tmp_path / "bad.safetensors", change)
+    with pytest.raises(FormatError, match=message) as e:
+        cls.load(bad)
+    assert str(bad) in str(e.value)
+
+
+def test_markov_rows_before_the_window_are_not_checked(chain_data, tmp_path):
+    # the first `window` rows of the table are never read (NaN by construction): loading accepts them
+    m = MarkovChain(3).fit(chain_data)
+    assert np.isnan(m.conditional[:3]).all()
+    m.save(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(MarkovChain.load(tmp_path / "m.safetensors").sample(20, 1).to_numpy(),
+                                  m.sample(20, 1).to_numpy())
+
+
+@pytest.mark.parametrize("config, message", [
+    ("{not json", "config is not valid JSON"),
+    ("[1, 2]", "config must be a JSON object"),
+    ('{"alpha": 0.0}', "config lacks 'window'"),
+    ('{"window": 0, "alpha": 0.0}', "window must be an integer"),
+    ('{"window": 3, "alpha": NaN}', "alpha must be a finite number"),
+    ('{"window": 2, "alpha": 0.0}', "'conditional' has shape"),
+])
+def test_malformed_config_is_a_format_error_naming_the_file(chain_data, tmp_path, config, message):
+    MarkovChain(3).fit(chain_data).save(tmp_path / "good.safetensors")
+    bad = rewrite_checkpoint(tmp_path / "good.safetensors", tmp_path / "bad.safetensors", config=config)
+    with pytest.raises(FormatError, match=message) as e:
+        MarkovChain.load(bad)
+    assert str(bad) in str(e.value)
+
+
+@pytest.mark.parametrize("seed", [-5, 2**64, 2**63, 1.5, True, None])
+def test_sample_rejects_bad_seeds(chain_data, seed):
+    for m in (Bernoulli().fit(chain_data), MarkovChain(2).fit(chain_data)):
+        with pytest.raises(ValueError, match="seed must be an integer"):
+            m.sample(3, seed)
+    assert Bernoulli().fit(chain_data).sample(2, 2**63 - 1).shape == (2, 40)
+
+
+def test_hyperparameters_are_validated():
+    for bad in (0, 21, 2.0, True):
+        with pytest.raises(ValueError, match="window"):
+            MarkovChain(window=bad)
+    for bad in (-1.0, np.nan, np.inf, "x"):
+        with pytest.raises(ValueError, match="alpha"):
+            MarkovChain(2, alpha=bad)
+
+
+@pytest.mark.parametrize("cls", [Bernoulli, lambda: MarkovChain(3)])
+def test_sampling_refuses_what_memory_cannot_hold(chain_data, monkeypatch, cls):
+    import genofast.models._base as base
+
+    m = cls().fit(chain_data)
+    monkeypatch.setattr(base, "available_memory", lambda: 2**20)
+    assert m.sample(100, 1).shape == (100, 40)  # 100 x 40 fits in a MiB
+    with pytest.raises(MemoryError, match=r"sampling 100000 haplotypes x 40 SNPs needs about 0\.\d GiB"):
+        m.sample(100_000, 1)
+
+
+_MEASURE = """
+import sys, numpy as np
+def peak():  # VmHWM: this process's peak resident memory (ru_maxrss would carry the forking parent's over exec)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+from genofast.models import Bernoulli, MarkovChain
+m = (Bernoulli() if sys.argv[1] == "bernoulli" else MarkovChain(3))
+m.fit((np.random.default_rng(0).random((50, 2000)) < 0.3).astype(np.uint8))
+m.sample(10, 1)
+before = peak()
+m.sample(20000, 1)
+print(peak() - before, m.sample_bytes(20000))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+@pytest.mark.parametrize("model", ["bernoulli", "markov"])
+def test_sample_memory_estimate_matches_the_measured_peak(model):
+    import subprocess
+
+    # a fresh process, so the peak resident size is this sampling's own
+    out = subprocess.run([sys.executable, "-c", _MEASURE, model], capture_output=True, text=True, check=True)
+    measured, estimate = map(int, out.stdout.split())
+    assert measured < 1.25 * estimate  # refusing on the estimate must come before running out
+    assert estimate < 2 * measured  # and not refuse runs that fit

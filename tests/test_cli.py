@@ -83,7 +83,7 @@ def test_simulate(tmp_path):
         (["info", "missing.vcf"], "no such file: missing.vcf"),
         (["train", "missing.hapt", "--out", "m.safetensors"], "no such file"),
         (["generate", "train.hapt", "--out", "x.hapt"], "not a safetensors checkpoint"),
-        (["train", "train.hapt", "--out", "m.safetensors", "--model", "rbm", "--units", "tanh"], "hidden must be"),
+        (["train", "train.hapt", "--out", "m.safetensors", "--model", "rbm", "--units", "tanh"], "--units must be"),
         (["info", "data.txt"], "unknown file type"),
     ],
 )
@@ -103,3 +103,293 @@ def test_demo_quick(tmp_path):
     assert "RBM" in page and "Bernoulli" in page
     for model in ("RBM", "Bernoulli", "Markov"):
         assert model in r.output
+
+
+# --- hostile input: every failure one line, naming the argument, before any work ---------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from genofast.models import RBM, Bernoulli, MarkovChain
+
+    d = tmp_path_factory.mktemp("trained")
+    g = np.random.default_rng(7)
+    h = HaplotypeMatrix.from_numpy(g.integers(0, 2, (3, 40), dtype=np.uint8)[g.integers(0, 3, 60)])
+    io.write_hapt(d / "train.hapt", h)
+    Bernoulli().fit(h).save(d / "bernoulli.safetensors")
+    MarkovChain(2).fit(h).save(d / "markov.safetensors")
+    RBM(40, 4, training="rdm", k=2, n_chains=8).fit(h, epochs=1, seed=1).save(d / "rbm.safetensors")
+    (d / "folder.hapt").mkdir()
+    return d
+
+
+BIG = str(10**11)
+HOSTILE = [
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "--seed", "-5"], "--seed must be an integer in [0, 2**63)"),
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "--seed", str(2**64)], "--seed must be an integer in"),
+    (["generate", "bernoulli.safetensors", "--out", "o.hapt", "--seed", "-5"], "--seed must be an integer in"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--seed", str(2**64)], "--seed must be an integer in"),
+    (["evaluate", "train.hapt", "train.hapt", "--out", "o.html", "--seed", "-1"], "--seed must be an integer in"),
+    (["impute", "rbm.safetensors", "train.hapt", "--out", "o.npz", "--seed", "-1"], "--seed must be an integer in"),
+    (["simulate", "--out", "o", "--seed", "0"], "--seed must be an integer in [1, 4294967295]"),
+    (["generate", "bernoulli.safetensors", "--out", "o.hapt", "-n", "0"], "-n must be an integer at least 1"),
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "-n", "0"], "-n must be an integer at least 1"),
+    (["generate", "bernoulli.safetensors", "--out", "o.hapt", "-n", BIG], "GiB of memory"),
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "-n", BIG], "GiB of memory"),
+    (["generate", "markov.safetensors", "--out", "o.npz", "-n", BIG], "lower -n"),
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "--k", str(10**10)], "would take about"),
+    (["generate", "rbm.safetensors", "--out", "o.hapt", "--k", "0"], "--k must be an integer at least 1"),
+    (["generate", "rbm.safetensors", "--out", "o.vcf.gz", "-n", "3"], "-n must be even"),
+    (["generate", "rbm.safetensors", "--out", "o.txt"], "unknown file type"),
+    (["info", "--threads", BIG], "--threads must be an integer in [1, 1024]"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--threads", "0"], "--threads must be an integer"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--lr", "nan"], "--lr must be a finite number > 0"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--lr", "inf"], "--lr must be a finite number > 0"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--lr", "-1"], "--lr must be a finite number > 0"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--k", "0"], "--k must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--batch-size", "0"], "--batch-size must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--hidden", "0"], "--hidden must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--epochs", "0"], "--epochs must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--eval-every", "-2"], "--eval-every must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--training", "sgd"], "--training must be one of"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "markov", "--window", "0"], "--window must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--k", str(10**10)], "would take about"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--batch-size", str(10**10)], "GiB of memory"),
+    (["simulate", "--out", "o", "--snps", str(10**8)], "GiB of memory"),
+    (["simulate", "--out", "o", "--haplotypes", "7"], "--haplotypes must be a multiple of 6"),
+    (["impute", "rbm.safetensors", "train.hapt", "--out", "o.npz", "--sweeps", "1"], "--sweeps must be"),
+    (["impute", "rbm.safetensors", "train.hapt", "--out", "o.npz", "--sweeps", "5", "--burn-in", "5"],
+     "--burn-in (5) must be smaller than --sweeps (5)"),
+    (["info", "train.hapt", "--legend", "missing.legend"], "no such file: missing.legend"),
+    (["generate", "rbm.safetensors", "--out", "folder.hapt"], "--out folder.hapt is a folder; give a file name"),
+    (["train", "train.hapt", "--out", "train.hapt/m.safetensors"], "cannot write in"),
+    (["simulate", "--out", "train.hapt"], "--out train.hapt is a file; give a folder"),
+]
+
+
+@pytest.mark.parametrize("args, message", HOSTILE, ids=[" ".join(a[:1] + a[2:])[:60] for a, _ in HOSTILE])
+def test_hostile_arguments_fail_in_one_line_before_any_work(trained, monkeypatch, args, message):
+    monkeypatch.chdir(trained)
+    before = set(trained.rglob("*"))
+    r = run(*args)
+    assert r.exit_code == 1, r.output
+    assert "Traceback" not in r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.output
+    assert set(trained.rglob("*")) == before  # nothing written
+
+
+def test_generate_checks_its_output_before_sampling(trained, monkeypatch):
+    from genofast.models import RBM
+
+    def fail(*args, **kwargs):
+        raise AssertionError("sampled before checking the output")
+
+    monkeypatch.setattr(RBM, "sample", fail)
+    for out in ("o.vcf", "o.vcf.gz"):
+        r = run("generate", trained / "rbm.safetensors", "--out", trained / out, "-n", "5")
+        assert r.exit_code == 1 and "-n must be even" in r.output
+
+
+def test_train_stops_on_divergence_and_keeps_the_checkpoint(tiny):
+    out = tiny / "rbm.safetensors"
+    args = ["train", tiny / "train.hapt", "--out", out, "--epochs", "2", "--k", "2", "--hidden", "4",
+            "--training", "pcd", "--device", "cpu"]
+    assert run(*args).exit_code == 0
+    good = out.read_bytes()
+    r = run(*args, "--lr", "1e30")
+    assert r.exit_code == 1 and "training diverged in epoch 1" in r.output and "Traceback" not in r.output
+    assert out.read_bytes() == good
+
+
+def test_generate_refuses_a_checkpoint_with_nan_frequencies(tiny):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    assert run("train", tiny / "train.hapt", "--out", tiny / "b.safetensors", "--model", "bernoulli").exit_code == 0
+    with safe_open(str(tiny / "b.safetensors"), framework="numpy") as f:
+        meta = f.metadata()
+    arrays = load_file(str(tiny / "b.safetensors"))
+    arrays["frequencies"] = np.full_like(arrays["frequencies"], np.nan)  # used to sample all-0 haplotypes
+    save_file(arrays, str(tiny / "nan.safetensors"), metadata=meta)
+    r = run("generate", tiny / "nan.safetensors", "--out", tiny / "o.hapt", "-n", "4")
+    assert r.exit_code == 1
+    assert f"{tiny / 'nan.safetensors'}: tensor 'frequencies' holds NaN" in r.output
+    assert not (tiny / "o.hapt").exists()
+
+
+# --- evaluate: sets that share a file name -------------------------------------------------------------
+
+
+def _capture_evaluate(monkeypatch):
+    """Replace report.evaluate by a recorder: these tests are about what the CLI hands it."""
+    import types
+
+    import genofast.report
+
+    seen = {}
+
+    def fake(real, synthetic, out=None, holdout=None, **options):
+        seen.update(real=real, synthetic=synthetic, holdout=holdout, options=options)
+        return types.SimpleNamespace(table={name: {"AATS": 0.5} for name in synthetic}, alignment_notes={})
+
+    monkeypatch.setattr(genofast.report, "evaluate", fake)
+    return seen
+
+
+def test_evaluate_keeps_sets_that_share_a_file_name(tiny, monkeypatch, rng):
+    sets = {}
+    for folder in ("a", "b"):
+        sets[folder] = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (30, 40), dtype=np.uint8))
+        io.write_hapt(tiny / folder / "syn.hapt", sets[folder])
+    seen = _capture_evaluate(monkeypatch)
+    r = run("evaluate", tiny / "train.hapt", tiny / "a" / "syn.hapt", tiny / "b" / "syn.hapt", tiny / "a" / "syn.hapt")
+    assert r.exit_code == 0, r.output
+    assert list(seen["synthetic"]) == ["a/syn", "b/syn", "a/syn#2"]
+    np.testing.assert_array_equal(seen["synthetic"]["a/syn"].words, sets["a"].words)
+    np.testing.assert_array_equal(seen["synthetic"]["b/syn"].words, sets["b"].words)
+    assert "note: synthetic sets share a name" in r.output
+    assert "a/syn" in r.output and "b/syn" in r.output  # both rows in the table
+
+
+# --- info: missingness on the packed words, chromosomes, legends ------------------------------------
+
+
+def test_info_counts_missing_without_unpacking(tmp_path, rng, monkeypatch):
+    from genofast import GenotypeMatrix
+
+    alleles = rng.integers(0, 2, (70, 130)).astype(np.int8)
+    alleles[rng.random(alleles.shape) < 0.07] = -1
+    dosages = rng.integers(0, 3, (45, 77)).astype(np.int8)
+    dosages[rng.random(dosages.shape) < 0.11] = -1
+    io.save(tmp_path / "h.npz", HaplotypeMatrix.from_numpy(alleles))
+    io.save(tmp_path / "g.npz", GenotypeMatrix.from_numpy(dosages))
+
+    def refuse(self):
+        raise AssertionError("info unpacked the whole matrix")
+
+    monkeypatch.setattr(HaplotypeMatrix, "to_numpy", refuse)
+    monkeypatch.setattr(GenotypeMatrix, "to_numpy", refuse)
+    r = run("info", tmp_path / "h.npz", tmp_path / "g.npz")
+    assert r.exit_code == 0, r.output
+    assert f"missing {100 * (alleles < 0).mean():.2f}%" in r.output
+    assert f"missing {100 * (dosages < 0).mean():.2f}%" in r.output
+
+
+def test_info_counts_chromosomes(tmp_path, rng):
+    from genofast import Variants
+
+    chrom = np.repeat([str(c) for c in range(1, 13)], 5)  # 12 chromosomes, 1..12 in genome order
+    pos = np.tile(np.arange(1, 6) * 1000, 12)
+    v = Variants(chrom, pos, np.array([f"{c}:{p}" for c, p in zip(chrom, pos)]), np.full(60, "A"), np.full(60, "G"))
+    io.save(tmp_path / "h.npz", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (4, 60), dtype=np.uint8), variants=v))
+    io.write_hapt(tmp_path / "h.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (4, 60), dtype=np.uint8)))
+    r = run("info", tmp_path / "h.npz", tmp_path / "h.hapt")
+    assert r.exit_code == 0, r.output
+    assert "12 chromosomes (1, 2, 3, 4, 5, 6, 7, 8, ...)" in r.output
+    assert "h.hapt: HaplotypeMatrix, 4 rows x 60 SNPs, missing 0.00%, no SNP positions" in r.output
+
+
+def test_info_with_legend_on_yelmen805(shared_data):
+    d = shared_data / "yelmen805"
+    r = run("info", d / "805_SNP_1000G_real.hapt.gz", "--legend", d / "805_SNP.legend")
+    assert r.exit_code == 0, r.output
+    assert "5008 rows x 805 SNPs, missing 0.00%, 22 chromosomes (1, 2, 3, 4, 5, 6, 7, 8, ...)" in r.output
+
+
+@pytest.fixture
+def legend(tiny):
+    chrom = np.repeat(["1", "2", "3", "4"], 10)
+    pos = np.tile(np.arange(1, 11) * 25_000, 4)
+    rows = [f"{c}:{p}_A_G {p} A G" for c, p in zip(chrom, pos)]
+    (tiny / "train.legend").write_text("id position a0 a1\n" + "\n".join(rows) + "\n")
+    return tiny / "train.legend", pos
+
+
+def test_legend_gives_hapt_files_their_positions(tiny, legend, monkeypatch, rng):
+    from genofast.models import load
+
+    path, pos = legend
+    r = run("train", tiny / "train.hapt", "--out", tiny / "rbm.safetensors", "--legend", path, "--epochs", "1",
+            "--k", "2", "--hidden", "4", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    np.testing.assert_array_equal(load(tiny / "rbm.safetensors").variants.position, pos)
+
+    io.write_hapt(tiny / "syn.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (30, 40), dtype=np.uint8)))
+    io.write_hapt(tiny / "held.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (20, 40), dtype=np.uint8)))
+    seen = _capture_evaluate(monkeypatch)
+    r = run("evaluate", tiny / "train.hapt", tiny / "syn.hapt", "--holdout", tiny / "held.hapt", "--legend", path)
+    assert r.exit_code == 0, r.output
+    for m in (seen["real"], seen["holdout"], seen["synthetic"]["syn"]):
+        np.testing.assert_array_equal(m.variants.position, pos)
+        assert list(np.unique(m.variants.chrom)) == ["1", "2", "3", "4"]
+
+    r = run("impute", tiny / "rbm.safetensors", tiny / "train.hapt", "--out", tiny / "imputed.npz", "--legend", path,
+            "--sweeps", "3", "--burn-in", "1")
+    assert r.exit_code == 0, r.output
+    np.testing.assert_array_equal(io.load(tiny / "imputed.npz").variants.position, pos)
+
+    r = run("info", tiny / "imputed.npz", "--legend", path)
+    assert r.exit_code == 1 and "--legend" in r.output and "applies to .hapt files" in r.output
+
+
+# --- impute: counting and matching SNPs -----------------------------------------------------------
+
+
+def test_impute_counts_missing_on_the_mask_and_matches_the_model_snps(tiny, monkeypatch):
+    from genofast import Variants
+
+    h = io.read_hapt(tiny / "train.hapt")
+    chrom, pos = np.full(40, "5"), np.arange(1, 41) * 100
+    v = Variants(chrom, pos, np.array([f"s{i}" for i in range(40)]), np.full(40, "A"), np.full(40, "T"))
+    io.save(tiny / "train.npz", HaplotypeMatrix.from_numpy(h.to_numpy(), ids=h.ids, variants=v))
+    assert run("train", tiny / "train.npz", "--out", tiny / "rbm.safetensors", "--epochs", "2", "--k", "2",
+               "--hidden", "8", "--device", "cpu").exit_code == 0
+    # the same SNPs with REF/ALT swapped at the first five: alleles there read the other way round
+    x = h.to_numpy().astype(np.int8)[:12]
+    x[:, :5] = 1 - x[:, :5]
+    x[:, 20] = -1
+    x[3, 30] = -1
+    swapped = Variants(chrom, pos, v.id, np.where(np.arange(40) < 5, "T", "A"), np.where(np.arange(40) < 5, "A", "T"))
+    io.save(tiny / "missing.npz", HaplotypeMatrix.from_numpy(x, variants=swapped))
+
+    unpacked = []
+    original = HaplotypeMatrix.to_numpy
+
+    def counting(self):
+        unpacked.append(self.shape)
+        return original(self)
+
+    monkeypatch.setattr(HaplotypeMatrix, "to_numpy", counting)
+    r = run("impute", tiny / "rbm.safetensors", tiny / "missing.npz", "--out", tiny / "imputed.npz", "--sweeps", "4",
+            "--burn-in", "1")
+    assert r.exit_code == 0, r.output
+    assert "imputed 13 missing alleles" in r.output
+    assert unpacked.count((12, 40)) == 1  # once for the sampler, not again to count
+    assert "5 with REF/ALT swapped (flipped)" in r.output
+    monkeypatch.undo()
+    out = io.load(tiny / "imputed.npz")
+    observed = x >= 0
+    observed[:, :5] = False
+    # on the model's coding: observed alleles unchanged where not flipped, reversed where flipped
+    np.testing.assert_array_equal(out.to_numpy()[observed], x[observed])
+    np.testing.assert_array_equal(out.to_numpy()[:, :5], 1 - x[:, :5])
+    assert list(out.variants.ref[:5]) == ["A"] * 5
+
+
+def test_evaluate_passes_population_labels(tmp_path, monkeypatch, rng):
+    ids = [f"S{i}_{h}" for i in range(6) for h in "AB"]
+    io.write_hapt(tmp_path / "real.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (12, 20), dtype=np.uint8),
+                                                                      ids=ids))
+    io.write_hapt(tmp_path / "syn.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (12, 20), dtype=np.uint8)))
+    (tmp_path / "labels.tsv").write_text("sample\tpop\tsuper_pop\n" +
+                                         "".join(f"S{i}\tp\t{'AFR' if i < 2 else 'EUR'}\n" for i in range(6)))
+    seen = _capture_evaluate(monkeypatch)
+    r = run("evaluate", tmp_path / "real.hapt", tmp_path / "syn.hapt", "--labels", tmp_path / "labels.tsv",
+            "--out", tmp_path / "r.html")
+    assert r.exit_code == 0, r.output
+    assert list(seen["options"]["populations"]) == ["AFR"] * 4 + ["EUR"] * 8
+    (tmp_path / "labels.tsv").write_text("sample\tpop\tsuper_pop\nS0\tp\tAFR\n")
+    r = run("evaluate", tmp_path / "real.hapt", tmp_path / "syn.hapt", "--labels", tmp_path / "labels.tsv",
+            "--out", tmp_path / "r.html")
+    assert r.exit_code == 1 and "S1" in r.output

@@ -133,3 +133,46 @@ def test_shape_mismatch():
         quality.ld_decay(np.zeros((3, 4)), np.zeros((3, 5)))
     with pytest.raises(ValueError, match="empty"):
         quality.allele_frequencies(np.zeros((0, 3)))
+
+
+def test_ld_fidelity_against_brute_force(pair):
+    real, syn = pair
+    f = quality.ld_fidelity(real, syn, window=10)
+    # reference: r² of every pair within 10-SNP windows of each chromosome (40 SNPs on chr 1, 20 on chr 2)
+    a, b = real.to_numpy().astype(float), syn.to_numpy().astype(float)
+    ra, rb = np.nan_to_num(np.corrcoef(a.T) ** 2), np.nan_to_num(np.corrcoef(b.T) ** 2)
+    pairs = [(i, j) for s in range(0, 60, 10) for i in range(s, s + 10) for j in range(i + 1, s + 10)]
+    x, y = np.array([ra[p] for p in pairs]), np.array([rb[p] for p in pairs])
+    assert f.n_pairs == 6 * 45
+    assert f.window_r == pytest.approx(np.corrcoef(x, y)[0, 1], rel=1e-5)
+    # r² is compared above its expectation for unlinked SNPs, 1 / (n - 1): 300 real and 250 synthetic haplotypes
+    assert f.window_mean_abs_diff == pytest.approx(np.abs((x - 1 / 299) - (y - 1 / 249)).mean(), rel=1e-5)
+    d = quality.ld_decay(real, syn)
+    ok = ~(np.isnan(d.real) | np.isnan(d.synthetic))
+    assert f.decay_mean_abs_diff == pytest.approx(np.abs((d.real - 1 / 299) - (d.synthetic - 1 / 249))[ok].mean())
+    assert f.level_score == pytest.approx(1 - f.decay_mean_abs_diff / (d.real[ok] - 1 / 299).mean())
+    same = quality.ld_fidelity(real, real)
+    assert same.decay_mean_abs_diff == 0 and same.window_r == pytest.approx(1.0) and same.level_score == 1.0
+    # unlinked SNPs: a smaller sample of the same source has higher raw r², not more LD
+    rng = np.random.default_rng(5)
+    big, small = rng.integers(0, 2, (800, 40)), rng.integers(0, 2, (200, 40))
+    g = quality.ld_fidelity(big, small, window=40)
+    raw = quality.ld_decay(big, small)
+    assert np.nanmean(raw.synthetic - raw.real) > 0.003 and g.decay_mean_abs_diff < 0.001
+
+
+def test_ld_fidelity_sees_the_level_that_decay_r_misses(pair, rng):
+    real, _ = pair
+    # weak LD of the right shape: each allele replaced by an independent draw with probability 0.5
+    a = real.to_numpy()
+    weak = np.where(rng.random(a.shape) < 0.5, a, rng.random(a.shape) < a.mean(0))
+    weak = HaplotypeMatrix.from_numpy(weak.astype(np.uint8), variants=real.variants)
+    d = quality.ld_decay(real, weak)
+    f = quality.ld_fidelity(real, weak, d)
+    assert d.r > 0.8  # the shape survives
+    assert f.level_score < 0.6  # the level does not: r² drops about fourfold
+    # window sampling keeps whole windows and stays seeded
+    s1 = quality.ld_fidelity(real, weak, d, window=10, max_pairs=100, seed=3)
+    assert s1.n_pairs == 90 and s1 == quality.ld_fidelity(real, weak, d, window=10, max_pairs=100, seed=3)
+    with pytest.raises(ValueError, match="window"):
+        quality.ld_fidelity(real, weak, window=1)

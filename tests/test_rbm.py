@@ -1,5 +1,6 @@
 import itertools
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -7,8 +8,10 @@ import scipy.stats as st
 import torch
 
 from genofast import HaplotypeMatrix, Variants, kernels
+from genofast.io._files import FormatError
 from genofast.models import RBM, ConditionalRBMChain
 from genofast.models import load as load_model
+from reference import rewrite_checkpoint
 
 ALL_V = torch.tensor(list(itertools.product([0, 1], repeat=6)), dtype=torch.float32)
 
@@ -237,3 +240,198 @@ def test_cuda_units_match_cpu():
     s, _, packed = kernels.rbm_units(pre.cuda(), b.cuda(), "bernoulli", 1, 0, pack=True)
     np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64),
                                   kernels.pack_haplotypes(s.cpu().numpy().astype(np.uint8)))
+
+
+def _set(name, value):
+    def change(arrays):
+        arrays[name].flat[0] = value
+    return change
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    data = np.random.default_rng(3).integers(0, 2, (60, 12), dtype=np.uint8)
+    m = RBM(12, 5, "relu", training="pcd", k=2, n_chains=8).fit(data, epochs=2, seed=1, eval_every=1, n_eval=30)
+    path = tmp_path_factory.mktemp("rbm") / "good.safetensors"
+    m.save(path)
+    return path
+
+
+def _config(key, value):
+    def edit(c):
+        c["config"][key] = value
+        return c
+    return edit
+
+
+def _state(key, value):
+    def edit(c):
+        c["state"][key] = value
+        return c
+    return edit
+
+
+@pytest.mark.parametrize("change, config, message", [
+    (_set("W", np.nan), None, "'W' holds NaN"),
+    (_set("b", np.inf), None, "'b' holds NaN or infinite"),
+    (_set("moment1.a", np.nan), None, "'moment1.a' holds NaN"),
+    (_set("moment2.W", -1.0), None, "'moment2.W' has values below 0"),
+    (_set("chains", 3.0), None, "'chains' has values outside"),
+    (lambda a: a.update(W=a["W"][:, :4]), None, "'W' has shape"),
+    (lambda a: a.update(a=a["a"][:11]), None, "'a' has shape"),
+    (lambda a: a.pop("moment2.b"), None, "'moment2.b' is missing"),
+    (None, _config("n_hidden", 6), "'W' has shape"),  # config and tensors disagree
+    (None, _config("lr", float("nan")), "lr must be a finite number"),
+    (None, _config("k", 0), "k must be an integer"),
+    (None, _config("hidden", "tanh"), "hidden must be"),
+    (None, _config("colour", "red"), "bad config: .*colour"),
+    (None, lambda c: {"config": c["config"]}, "lacks the training 'state'"),
+    (None, _state("epoch", -1), "epoch must be an integer"),
+    (None, _state("best_epoch", 7), "best_epoch 7 is not in aats_trace"),
+    (None, _state("aats_trace", [[1, float("nan")]]), "AATS must be a finite number"),
+    (None, lambda c: [c], "config must be a JSON object"),
+])
+def test_rbm_checkpoints_are_validated_on_load(trained, change, config, message):
+    bad = rewrite_checkpoint(trained, trained.parent / "bad.safetensors", change, config)
+    for loader in (RBM.load, load_model):
+        with pytest.raises(FormatError, match=message) as e:
+            loader(bad)
+        assert str(bad) in str(e.value)
+    RBM.load(trained)  # the untouched checkpoint loads
+
+
+def test_unparsable_config_is_a_format_error(trained):
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+
+    with safe_open(str(trained), framework="numpy") as f:
+        meta = dict(f.metadata())
+    for config, message in (("{truncated", "config is not valid JSON"), (None, "no config")):
+        if config is None:
+            meta.pop("config")
+        else:
+            meta["config"] = config
+        save_file(load_file(str(trained)), str(trained.parent / "bad.safetensors"), metadata=meta)
+        with pytest.raises(FormatError, match=message):
+            RBM.load(trained.parent / "bad.safetensors")
+
+
+def test_conditional_chain_checkpoints_are_validated_on_load(tmp_path, rng):
+    data = rng.integers(0, 2, (40, 10), dtype=np.uint8)
+    chain = ConditionalRBMChain(10, window=4, n_hidden=3, training="cd", k=1).fit(data, epochs=1, seed=1)
+    chain.save(tmp_path / "c.safetensors")
+    cases = [(_set("1.W", np.nan), None, "'1.W' holds NaN"),
+             (lambda a: a.update({"2.A": a["2.A"][:1]}), None, "'2.A' has shape"),
+             (None, lambda c: {**c, "models": c["models"][:2]}, "2 window models for 3 windows"),
+             (None, lambda c: {**c, "n_snps": 11}, "window model 2 has 2 SNPs and context 4, the windows imply 3"),
+             (None, lambda c: {**c, "context": 0}, "context must be an integer")]
+    for change, config, message in cases:
+        bad = rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "bad.safetensors", change, config)
+        with pytest.raises(FormatError, match=message) as e:
+            load_model(bad)
+        assert str(bad) in str(e.value)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("lr", float("nan")), ("lr", float("inf")), ("lr", -1.0), ("lr", 0.0), ("l2", -0.1), ("l2", float("nan")),
+    ("momentum", 1.0), ("momentum", float("nan")), ("k", 0), ("n_chains", 0), ("batch_size", 0), ("batch_size", 2.5),
+    ("n_context", -1), ("sample_k", -3), ("k", True),
+])
+def test_hyperparameters_are_validated(name, value):
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        RBM(6, 3, training="cd", **{name: value})
+
+
+def test_hidden_units_beyond_memory_are_refused(monkeypatch):
+    import genofast.models._base as base
+
+    monkeypatch.setattr(base, "available_memory", lambda: 2**30)
+    RBM(100, 1000)  # 100 x 1000 weights: 2 MB
+    with pytest.raises(MemoryError, match=r"RBM of 100 visible x 10000000 hidden units needs about 18\.6 GiB"):
+        RBM(100, 10_000_000)
+
+
+def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, rng):
+    data = rng.integers(0, 2, (64, 16), dtype=np.uint8)
+    path = tmp_path / "rbm.safetensors"
+    RBM(16, 4, training="pcd", k=1, n_chains=8).fit(data, epochs=1, seed=1, checkpoint=path)
+    good = path.read_bytes()
+    # a finite but absurd rate: one Adam step moves every weight by ~1e30, the next overflows
+    m = RBM(16, 4, training="pcd", k=1, n_chains=8, lr=1e30)
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch 1: parameter '\w+' became NaN"):
+        m.fit(data, epochs=3, seed=1, checkpoint=path)
+    assert path.read_bytes() == good
+    with pytest.raises(ValueError, match="not saved"):
+        m.save(path)
+    assert path.read_bytes() == good
+
+
+@pytest.mark.parametrize("seed", [-5, 2**64, 2**63, 0.5, None])
+def test_bad_seeds_are_refused_naming_seed(seed, rng):
+    m = RBM(8, 3, k=1, n_chains=4)
+    data = rng.integers(0, 2, (10, 8), dtype=np.uint8)
+    with pytest.raises(ValueError, match="^seed must be an integer in"):
+        m.sample(4, seed=seed)
+    with pytest.raises(ValueError, match="^seed must be an integer in"):
+        m.fit(data, epochs=1, seed=seed)
+    with pytest.raises(ValueError, match="^seed must be an integer in"):
+        m.impute(HaplotypeMatrix.from_numpy(data), sweeps=3, burn_in=1, seed=seed)
+    chain = ConditionalRBMChain(8, window=4, n_hidden=2, training="cd", k=1)
+    with pytest.raises(ValueError, match="^seed must be an integer in"):
+        chain.sample(4, seed=seed)
+    assert m.sample(2, seed=2**63 - 1).shape == (2, 8)
+
+
+def test_sampling_zero_haplotypes_gives_an_empty_matrix():
+    m = RBM(70, 3, k=2)
+    s = m.sample(0, seed=1)
+    assert s.shape == (0, 70) and s.to_numpy().shape == (0, 70)
+
+
+def test_sampling_refuses_what_memory_cannot_hold(monkeypatch):
+    import genofast.models._base as base
+
+    m = RBM(1000, 50, training="rdm", k=1)
+    monkeypatch.setattr(base, "available_memory", lambda: 2**30)
+    assert m.sample(100, seed=1).shape == (100, 1000)
+    with pytest.raises(MemoryError, match=r"sampling 1000000 haplotypes x 1000 SNPs needs about 15\.\d GiB"):
+        m.sample(1_000_000, seed=1)
+    with pytest.raises(ValueError, match="^k must be an integer"):
+        m.sample(10, k=0, seed=1)
+
+
+_MEASURE = """
+import numpy as np
+def peak():  # VmHWM: this process's peak resident memory (ru_maxrss would carry the forking parent's over exec)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+from genofast.models import RBM
+m = RBM(2000, 100, k=2, training="rdm")
+m.sample(10, seed=1)
+before = peak()
+m.sample(15000, seed=1)
+print(peak() - before, m.sample_bytes(15000))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_sample_memory_estimate_matches_the_measured_peak():
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _MEASURE], capture_output=True, text=True, check=True)
+    measured, estimate = map(int, out.stdout.split())
+    assert measured < 1.25 * estimate
+    assert estimate < 2 * measured
+
+
+def test_sample_time_estimate_is_the_right_order():
+    import time
+
+    m = RBM(800, 100, training="rdm", k=20)
+    start = time.perf_counter()
+    m.sample(2000, seed=1)
+    took = time.perf_counter() - start
+    estimate = m.sample_seconds(2000)
+    # Small timed batches carry fixed overheads, so the estimate errs long; the
+    # bounds are loose for a loaded machine but catch a missing factor n or k.
+    assert took / 10 < estimate < 100 * took

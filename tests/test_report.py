@@ -1,5 +1,8 @@
 import re
 
+import numpy as np
+
+import pytest
 
 import genofast
 from genofast.models import Bernoulli
@@ -25,3 +28,103 @@ def test_report_has_every_section_and_figure(tmp_path, rng):
     assert r.table["bernoulli"]["LD decay r"] < r.table["copy"]["LD decay r"]
     assert r.table["bernoulli"]["AF r"] > 0.95
     assert set(r.table) == {"bernoulli", "copy"}
+
+
+def test_user_strings_are_escaped_and_scripts_forbidden(tmp_path, rng):
+    import numpy as np
+
+    from genofast import HaplotypeMatrix, Variants
+
+    n = 60
+    v = Variants(np.full(n, "<script>alert(1)</script>"), np.arange(1, n + 1) * 100,
+                 np.array([f"s{i}" for i in range(n)]), np.full(n, "A"), np.full(n, "G"))
+    real = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (40, n)), variants=v)
+    syn = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (40, n)), variants=v)
+    names = {"<script>alert(2)</script>": syn, "x<img src=x onerror=alert(3)>.hapt": syn}
+    genofast.evaluate(real, names, out=tmp_path / "r.html", classifiers=False)
+    page = (tmp_path / "r.html").read_text()
+    assert "<script" not in page and "<img src=x" not in page and "onerror=alert(3)>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;script&gt;alert(2)" in page
+    assert "x&lt;img src=x onerror=alert(3)&gt;.hapt" in page
+    assert re.search(r'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:',
+                     page)
+
+
+def test_report_states_missing_rate(tmp_path, rng):
+    import numpy as np
+
+    from genofast import HaplotypeMatrix
+
+    a = rng.integers(0, 2, (50, 40)).astype(np.int8)
+    a[:, :10][rng.random((50, 10)) < 0.2] = -1
+    real = HaplotypeMatrix.from_numpy(a)
+    syn = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (50, 40)))
+    r = genofast.evaluate(real, {"s": syn}, out=tmp_path / "r.html", classifiers=False)
+    expect = 100 * (a < 0).mean()
+    assert r.missing_rates["real"] == pytest.approx((a < 0).mean()) and r.missing_rates["s"] == 0
+    assert f"real {expect:.2f}%" in (tmp_path / "r.html").read_text()
+    # frequencies over called alleles, not missing read as a value
+    np.testing.assert_allclose(r.details["s"]["af"].real, np.where(a >= 0, a, 0).sum(0) / (a >= 0).sum(0))
+
+
+def _row(**kw):
+    row = {"AF r": 0.9, "AF r (real freq <= 0.2)": 0.8, "LD level score": 0.6, "LD r² window r": 0.7, "8-mer r": 0.5,
+           "AATS": 0.6, "exact copies share": 0.0}
+    row.update(kw)
+    return row
+
+
+def test_aggregate_score_on_hand_made_rows():
+    from genofast.report import scoring
+
+    row = _row()
+    u, p = scoring.utility_privacy(row)
+    assert u == pytest.approx((0.8 + 0.6 + 0.7 + 0.5) / 4) and p == pytest.approx(0.8)  # 1 - 2 |0.6 - 0.5|
+    assert scoring.aggregate(row) == pytest.approx(2 * 0.65 * 0.8 / 1.45)
+    # optional columns join their side: classifiers and 3-point realism, holdout privacy (the lowest counts)
+    full = _row(**{"3-point r": -0.2, "MLP accuracy": 0.7, "kNN accuracy": 0.5, "privacy loss": 0.1,
+                   "MIA AUC": 0.55})
+    u, p = scoring.utility_privacy(full)
+    assert u == pytest.approx((0.8 + 0.6 + 0.7 + 0.5 + 0.0 + 0.8) / 6)  # 3-point clipped to 0; 1 - 2 * 0.1
+    assert p == pytest.approx(0.8)  # min(AATS 0.8, copies 1, loss 0.8, membership 0.9)
+    # a copier has no privacy and scores 0 however realistic; perfect on every axis scores 1
+    assert scoring.aggregate(_row(**{"exact copies share": 1.0, "AATS": 0.0})) == 0.0
+    perfect = _row(**{"AF r (real freq <= 0.2)": 1.0, "LD level score": 1.0, "LD r² window r": 1.0, "8-mer r": 1.0,
+                      "AATS": 0.5})
+    assert scoring.aggregate(perfect) == 1.0
+    # NaN low-frequency r (no such SNPs) falls back to r over all SNPs
+    assert scoring.realism(_row(**{"AF r (real freq <= 0.2)": float("nan")}))["allele freq."] == 0.9
+
+
+def test_report_population_and_selection_sections(tmp_path):
+    from genofast.metrics import selection_scans
+    from genofast.simulate import simulate
+
+    sim = simulate(180, 300, seed=4)
+    h, pops = sim.haplotypes, sim.populations
+    a = np.flatnonzero(pops == "A")
+    syn = {"bernoulli": Bernoulli().fit(h).sample(180, seed=2), "copy": h[::-1]}
+    scans = selection_scans(h, pops, {"bernoulli": syn["bernoulli"][:60], "copy": h[a[::-1]]}, focal="A")
+    r = genofast.evaluate(h, syn, out=tmp_path / "r.html", populations=pops, scans=scans, classifiers=False)
+    page = (tmp_path / "r.html").read_text()
+    for s in ("populations", "selection"):
+        assert f'id="{s}"' in page
+    assert 'id="structure"' not in page  # UMAP/Isomap only when asked
+    assert "SNP positions are unknown" not in page and r.positions_known
+    assert set(r.populations["copy"]) == {"A", "B", "C"}
+    assert r.populations["copy"]["B"]["exact copies"] == 60 and r.populations["copy"]["B"]["AATS"] == 0.0
+    assert r.table["copy"]["XP-EHH r"] == pytest.approx(1.0) and r.table["copy"]["aggregate score"] == 0.0
+    assert 0 < r.table["bernoulli"]["aggregate score"] < 1
+    alts = re.findall(r'<img alt="([^"]+)"', page)
+    assert {"per-population statistics", "XP-EHH scan", "iHS scan", "PBS scan"} <= set(alts)
+
+
+def test_report_warns_when_positions_are_unknown(tmp_path, rng):
+    from genofast import HaplotypeMatrix
+
+    a = rng.integers(0, 2, (40, 30))
+    r = genofast.evaluate(HaplotypeMatrix.from_numpy(a), {"s": HaplotypeMatrix.from_numpy(a[::-1])},
+                          out=tmp_path / "r.html", classifiers=False)
+    assert not r.positions_known
+    page = (tmp_path / "r.html").read_text()
+    assert page.count("SNP positions are unknown") == 2  # summary and LD sections

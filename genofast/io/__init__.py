@@ -1,18 +1,20 @@
 """Reading and writing genomic data as packed matrices.
 
-Formats: Yelmen ``.hapt`` (:func:`read_hapt`, :func:`write_hapt`), VCF/BCF via
-cyvcf2 (:func:`read_vcf`, :func:`write_vcf`), PLINK 1 bed/bim/fam via
-bed-reader (:func:`read_plink`), and genofast's own ``.npz`` store
+Formats: Yelmen ``.hapt`` (:func:`read_hapt`, :func:`write_hapt`), VCF/BCF
+(:func:`read_vcf`, :func:`write_vcf`), PLINK 1 bed/bim/fam
+(:func:`read_plink`, :func:`write_plink`), and genofast's own ``.npz`` store
 (:func:`save`, :func:`load`). Every write is atomic: a failed write leaves
 an existing file untouched.
 """
 
 from .hapt import read_hapt, write_hapt
-from .plink import read_plink
+from ._files import FormatError
+from .plink import Fam, read_fam, read_plink, write_plink
 from .store import load, save
-from .vcf import read_vcf, write_vcf
+from .vcf import contig_lengths, read_vcf, write_vcf
 
-__all__ = ["load", "read", "read_hapt", "read_plink", "read_vcf", "save", "write", "write_hapt", "write_vcf"]
+__all__ = ["Fam", "FormatError", "contig_lengths", "load", "read", "read_fam", "read_hapt", "read_plink", "read_vcf",
+           "save", "write", "write_hapt", "write_plink", "write_vcf"]
 
 
 def _kind(path) -> str:
@@ -31,8 +33,8 @@ def read(path, **options):
 
 
 def write(path, matrix) -> None:
-    """Write a matrix in the format its name asks for (.hapt[.gz], .vcf[.gz], .npz), atomically."""
+    """Write a matrix in the format its name asks for (.hapt[.gz], .vcf[.gz], .bed, .npz), atomically."""
     kind = _kind(path)
-    if kind == "plink":
-        raise ValueError(f"{path}: writing PLINK filesets is not supported; write .vcf.gz or .npz")
-    {"hapt": write_hapt, "vcf": write_vcf, "store": save}[kind](path, matrix)
+    if kind == "vcf" and str(path).lower().endswith(".bcf"):
+        raise ValueError(f"{path}: writing BCF is not supported; write .vcf.gz")
+    {"hapt": write_hapt, "vcf": write_vcf, "plink": write_plink, "store": save}[kind](path, matrix)

@@ -11,7 +11,7 @@ import gzip
 import numpy as np
 
 from ..matrix import HaplotypeMatrix, Variants
-from ._files import FormatError, atomic_path, open_text
+from ._files import FormatError, atomic_path, check_ids, read_lines
 
 _ALLELE_CODES = np.frombuffer(b"01", dtype=np.uint8)
 
@@ -40,21 +40,25 @@ def _parse_alleles(rest: str, n_snps: int | None, path, lineno: int) -> np.ndarr
 def read_legend(path) -> Variants:
     """A ``.legend`` file (``id position a0 a1`` with a header line) as variant metadata."""
     ids, pos, a0, a1 = [], [], [], []
-    with open_text(path) as f:
-        header = f.readline().split()
-        if header[:2] != ["id", "position"]:
-            raise FormatError(path, f"expected a header 'id position a0 a1', got {' '.join(header)!r}", 1)
-        for lineno, line in enumerate(f, start=2):
-            fields = line.split()
-            if len(fields) != 4:
-                raise FormatError(path, f"expected 4 fields, got {len(fields)}", lineno)
-            ids.append(fields[0])
-            try:
-                pos.append(int(fields[1]))
-            except ValueError:
-                raise FormatError(path, f"position {fields[1]!r} is not an integer", lineno) from None
-            a0.append(fields[2])
-            a1.append(fields[3])
+    header = None
+    for lineno, line in read_lines(path):
+        if lineno == 1:
+            header = line.split()
+            if header[:2] != ["id", "position"]:
+                raise FormatError(path, f"expected a header 'id position a0 a1', got {' '.join(header)!r}", 1)
+            continue
+        fields = line.split()
+        if len(fields) != 4:
+            raise FormatError(path, f"expected 4 fields, got {len(fields)}", lineno)
+        ids.append(fields[0])
+        try:
+            pos.append(int(fields[1]))
+        except ValueError:
+            raise FormatError(path, f"position {fields[1]!r} is not an integer", lineno) from None
+        a0.append(fields[2])
+        a1.append(fields[3])
+    if header is None:
+        raise FormatError(path, "empty legend; expected a header 'id position a0 a1'")
     chrom = np.array([i.split(":", 1)[0] if ":" in i else "." for i in ids])
     return Variants(chrom, np.array(pos, dtype=np.int64), np.array(ids), np.array(a0), np.array(a1))
 
@@ -64,21 +68,21 @@ def read_hapt(path, legend=None) -> HaplotypeMatrix:
 
     ``legend`` optionally names a ``.legend`` file with the SNPs' metadata.
     Raises :class:`~genofast.io._files.FormatError` (a ValueError) naming the
-    file and line for short lines, non-0/1 alleles and ragged rows.
+    file and line for short lines, non-0/1 alleles, ragged rows and damaged
+    or truncated gzip data.
     """
     rows, ids = [], []
     n_snps = None
-    with open_text(path) as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            parts = line.split(maxsplit=2)
-            if len(parts) < 3:
-                raise FormatError(path, "expected a tag, a haplotype id and alleles", lineno)
-            vals = _parse_alleles(parts[2], n_snps, path, lineno)
-            n_snps = vals.size
-            rows.append(vals)
-            ids.append(parts[1])
+    for lineno, line in read_lines(path):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=2)
+        if len(parts) < 3:
+            raise FormatError(path, "expected a tag, a haplotype id and alleles", lineno)
+        vals = _parse_alleles(parts[2], n_snps, path, lineno)
+        n_snps = vals.size
+        rows.append(vals)
+        ids.append(parts[1])
     if not rows:
         raise FormatError(path, "no haplotypes in file")
     variants = read_legend(legend) if legend is not None else None
@@ -88,11 +92,16 @@ def read_hapt(path, legend=None) -> HaplotypeMatrix:
 
 
 def write_hapt(path, haplotypes: HaplotypeMatrix, tag: str = "AG") -> None:
-    """Write a :class:`HaplotypeMatrix` as ``.hapt`` (gzipped when the name ends in .gz), atomically."""
+    """Write a :class:`HaplotypeMatrix` as ``.hapt`` (gzipped when the name ends in .gz), atomically.
+
+    Haplotype ids with whitespace, and repeated ids, are refused: the file
+    would not read back as the same haplotypes.
+    """
     if haplotypes.has_missing:
         raise ValueError(".hapt cannot store missing alleles; impute them first")
     if any(c.isspace() for c in tag):
         raise ValueError(f"tag {tag!r} must not contain whitespace")
+    check_ids(haplotypes.ids, "haplotype id")
     alleles = haplotypes.to_numpy()
     with atomic_path(path) as tmp:
         opener = gzip.open if str(path).endswith(".gz") else open

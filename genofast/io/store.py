@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -37,7 +38,8 @@ def save(path, matrix: HaplotypeMatrix | GenotypeMatrix) -> None:
 def load(path) -> HaplotypeMatrix | GenotypeMatrix:
     """Load a matrix written by :func:`save` (never unpickles)."""
     try:
-        with np.load(existing(path), allow_pickle=False) as z:
+        # Opened here: np.load leaks its own handle when the archive is damaged.
+        with open(existing(path), "rb") as f, np.load(f, allow_pickle=False) as z:
             kind = str(z["kind"])
             variants = Variants(*(z[f"variant_{f}"] for f in _VARIANT_FIELDS))
             words, n_snps, ids = z["words"], int(z["n_snps"]), z["ids"]
@@ -47,7 +49,8 @@ def load(path) -> HaplotypeMatrix | GenotypeMatrix:
             if kind == "genotypes":
                 return GenotypeMatrix(words, n_snps, ids, variants)
             raise FormatError(path, f"unknown matrix kind {kind!r}")
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as e:
+    # Damaged or truncated archives raise BadZipFile (bad CRC, no directory), zlib.error or EOFError.
+    except (KeyError, ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
         if isinstance(e, (FormatError, FileNotFoundError)):
             raise
         raise FormatError(path, f"not a genofast store: {e}") from e

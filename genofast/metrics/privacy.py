@@ -3,7 +3,10 @@
 All functions take :class:`~genofast.HaplotypeMatrix` inputs (or packed
 words) and run on the device of their words; the distances come from
 :func:`genofast.kernels.nearest_neighbors`, so no full distance matrix is
-ever built.
+ever built. Two matrices are first put on the same SNPs with the same
+allele 1 (:func:`genofast.align.align`: matched by chromosome, position and
+alleles, swapped alleles flipped); a missing allele takes its set's major
+allele (:func:`genofast.metrics.quality.complete`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,30 @@ def _numpy(x) -> np.ndarray:
 
 def _rows(x) -> int:
     return int(kernels._words_of(x).shape[0])
+
+
+def _haplotypes(x, name: str):
+    """Packed haplotypes ready for the distance kernels: missing alleles filled, genotypes refused."""
+    from ..matrix import GenotypeMatrix, HaplotypeMatrix
+    from .quality import complete
+
+    if isinstance(x, GenotypeMatrix):
+        raise ValueError(f"the {name} set holds unphased genotypes; nearest-neighbour privacy metrics compare "
+                         "haplotypes")
+    if isinstance(x, HaplotypeMatrix) and x.has_missing:
+        return complete(x)  # documented rule: missing alleles take the set's major allele
+    return x
+
+
+def _sets(reference, other, names=("real", "synthetic")):
+    """Both sets as haplotypes on the same SNPs, ``other`` aligned to ``reference`` by its SNP metadata."""
+    from ..align import align
+    from ..matrix import HaplotypeMatrix
+
+    reference, other = _haplotypes(reference, names[0]), _haplotypes(other, names[1])
+    if isinstance(reference, HaplotypeMatrix) and isinstance(other, HaplotypeMatrix):
+        reference, other, _ = align(reference, other, names=names)
+    return reference, other
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,7 @@ def aats(real, synthetic, tie: str = "strict") -> AATSResult:
     """
     if tie not in TIE_RULES:
         raise ValueError(f"tie must be one of {TIE_RULES}, got {tie!r}")
+    real, synthetic = _sets(real, synthetic)
     for name, x in (("real", real), ("synthetic", synthetic)):
         if _rows(x) < 2:
             raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
@@ -81,6 +109,8 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0) -> 
     only comparable at equal sizes: the larger of train and test is
     subsampled (seeded) to the size of the smaller.
     """
+    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
+    train, test = _sets(train, test, ("training", "test"))
     n_train, n_test = _rows(train), _rows(test)
     rng = np.random.default_rng(seed)
     if n_train > n_test:
@@ -105,6 +135,7 @@ def copies(train, synthetic, threshold: int = 0) -> Copies:
     """Exact (``threshold=0``) or near copies of training haplotypes in a synthetic set."""
     if threshold < 0:
         raise ValueError(f"threshold must be >= 0, got {threshold}")
+    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
     d, i = kernels.nearest_neighbors(synthetic, train, 1)
     d, i = _numpy(d)[:, 0], _numpy(i)[:, 0]
     hit = np.flatnonzero(d <= threshold)
@@ -129,6 +160,7 @@ def nearest_neighbor_chains(real, synthetic) -> NeighborChains:
     training data, while a model that generalises yields longer chains
     (cf. the nearest-neighbour analyses of Yelmen et al. 2023).
     """
+    real, synthetic = _sets(real, synthetic)
     _, s2r = kernels.nearest_neighbors(synthetic, real, 1)
     d_r2s, r2s = kernels.nearest_neighbors(real, synthetic, 1)
     s2r, r2s, d_r2s = _numpy(s2r)[:, 0], _numpy(r2s)[:, 0], _numpy(d_r2s)[:, 0]
@@ -163,6 +195,8 @@ def membership_inference(train, holdout, synthetic) -> MembershipInference:
     (``holdout``) give an AUC above 0.5. AUC uses the Mann–Whitney statistic,
     with ties counted one half.
     """
+    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
+    train, holdout = _sets(train, holdout, ("training", "holdout"))
     dm = _numpy(kernels.nearest_neighbors(train, synthetic, 1)[0])[:, 0]
     dn = _numpy(kernels.nearest_neighbors(holdout, synthetic, 1)[0])[:, 0]
     if dm.size == 0 or dn.size == 0:

@@ -12,44 +12,88 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
-from ..matrix import HaplotypeMatrix
+from ..matrix import GenotypeMatrix, HaplotypeMatrix
 
 _CHUNK_ROWS = 2048
+_PAIR_BLOCK = 16384
+_GEMM_MAX_SNPS = 4096  # pair_r2 takes all pairs by matrix products up to this many SNPs
 
 
-def _matrix(x) -> HaplotypeMatrix:
-    if isinstance(x, HaplotypeMatrix):
+def _matrix(x) -> HaplotypeMatrix | GenotypeMatrix:
+    """A packed matrix on the CPU; a plain array is read as haplotypes (-1 = missing)."""
+    if isinstance(x, (HaplotypeMatrix, GenotypeMatrix)):
         return x.to("cpu")
     return HaplotypeMatrix.from_numpy(np.asarray(x))
 
 
-def _chunks(h: HaplotypeMatrix, columns=None):
-    """Dense uint8 row chunks (optionally a column subset), so memory stays bounded."""
-    for r0 in range(0, h.n_haplotypes, _CHUNK_ROWS):
+def _haplotypes(x, what: str) -> HaplotypeMatrix:
+    m = _matrix(x)
+    if not isinstance(m, HaplotypeMatrix):
+        raise ValueError(f"{what} needs phased haplotypes, got unphased genotypes ({m.n_samples} samples); "
+                         "phase them first")
+    return m
+
+
+def _ploidy(m) -> int:
+    return 1 if isinstance(m, HaplotypeMatrix) else 2
+
+
+def _chunks(h, columns=None):
+    """(values, called) row chunks: values are alleles or dosages with 0 where missing, called is boolean.
+
+    Chunks keep memory bounded on large cohorts; missing calls are never a value.
+    """
+    for r0 in range(0, len(h), _CHUNK_ROWS):
         a = h[r0 : r0 + _CHUNK_ROWS].to_numpy()
-        yield a if columns is None else a[:, columns]
+        if columns is not None:
+            a = a[:, columns]
+        called = a >= 0
+        yield np.where(called, a, 0).astype(np.int8), called
 
 
-def _check_same_snps(real: HaplotypeMatrix, synthetic: HaplotypeMatrix) -> None:
+def _check_same_snps(real, synthetic) -> None:
     if real.n_snps != synthetic.n_snps:
         raise ValueError(f"real has {real.n_snps} SNPs but synthetic has {synthetic.n_snps}")
     for name, h in (("real", real), ("synthetic", synthetic)):
-        if h.n_haplotypes == 0:
+        if len(h) == 0:
             raise ValueError(f"the {name} set is empty")
 
 
-def allele_frequencies(haplotypes) -> np.ndarray:
-    """Frequency of allele 1 at each SNP."""
-    h = _matrix(haplotypes)
-    if h.n_haplotypes == 0:
+def missing_fraction(data) -> np.ndarray:
+    """Fraction of missing calls at each SNP (haplotypes: alleles; genotypes: diploid calls)."""
+    m = _matrix(data)
+    if len(m) == 0:
+        raise ValueError("the missing rate of an empty set is undefined")
+    missing = np.zeros(m.n_snps)
+    if m.has_missing:
+        for _, called in _chunks(m):
+            missing += (~called).sum(axis=0)
+    return missing / len(m)
+
+
+def allele_frequencies(data) -> np.ndarray:
+    """Frequency of allele 1 at each SNP, over called alleles only (NaN where nothing is called).
+
+    Haplotypes count alleles; unphased genotypes count dosage / 2 over called
+    samples, as ``bcftools +fill-tags`` (AF) and PLINK ``--freq`` do.
+    """
+    m = _matrix(data)
+    if len(m) == 0:
         raise ValueError("allele frequencies of an empty set are undefined")
-    total = np.zeros(h.n_snps)
-    for a in _chunks(h):
-        total += a.sum(axis=0)
-    return total / h.n_haplotypes
+    total = np.zeros(m.n_snps)
+    called_alleles = np.zeros(m.n_snps)
+    for values, called in _chunks(m):
+        total += values.sum(axis=0, dtype=np.int64)
+        called_alleles += called.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / (_ploidy(m) * called_alleles)
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r over the entries where both are defined (NaN where fewer than 2 or no spread)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
     if x.size < 2 or np.std(x) == 0 or np.std(y) == 0:
         return float("nan")
     return float(np.corrcoef(x, y)[0, 1])
@@ -67,6 +111,7 @@ class AlleleFrequencyComparison:
 
 
 def compare_allele_frequencies(real, synthetic, low_threshold: float = 0.2) -> AlleleFrequencyComparison:
+    """Allele-1 frequencies of both sets and their Pearson r (SNPs not called in a set are left out of r)."""
     fr, fs = allele_frequencies(real), allele_frequencies(synthetic)
     low = fr <= low_threshold
     fixed = lambda f: int(((f == 0) | (f == 1)).sum())  # noqa: E731
@@ -74,16 +119,60 @@ def compare_allele_frequencies(real, synthetic, low_threshold: float = 0.2) -> A
                                      fixed(fs))
 
 
-def ld_matrix(haplotypes, snps=None) -> np.ndarray:
-    """Pairwise r² between SNPs (Pearson correlation of alleles, squared); monomorphic SNPs give 0."""
-    h = _matrix(haplotypes)
-    a = np.concatenate(list(_chunks(h, snps))).astype(np.float64)
-    a -= a.mean(axis=0)
-    sd = np.sqrt((a * a).mean(axis=0))
+def _r2(n, sx, sy, sxx, syy, sxy) -> np.ndarray:
+    """Squared Pearson r from sums over the rows called at both SNPs; 0 where either SNP does not vary there."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a.T @ a) / a.shape[0] / np.outer(sd, sd)
-    r = np.nan_to_num(r, nan=0.0)
-    return np.clip(r * r, 0.0, 1.0)
+        cov = sxy / n - (sx / n) * (sy / n)
+        vx = sxx / n - (sx / n) ** 2
+        vy = syy / n - (sy / n) ** 2
+        r2 = cov * cov / (vx * vy)
+    # Variances below this are rounding noise of sums of small integers.
+    ok = (n >= 2) & (vx > 1e-12) & (vy > 1e-12)
+    return np.clip(np.where(ok, r2, 0.0), 0.0, 1.0)
+
+
+def ld_matrix(data, snps=None) -> np.ndarray:
+    """Pairwise r² between SNPs over the rows called at both (pairwise complete).
+
+    Haplotypes give the phased r² (correlation of alleles); unphased genotypes
+    the correlation of dosages, which is what PLINK's ``--r2`` reports. A SNP
+    that does not vary among the rows called at both SNPs gives r² = 0.
+    """
+    m = _matrix(data)
+    columns = np.arange(m.n_snps)[snps] if snps is not None else None
+    p = m.n_snps if columns is None else len(columns)
+    if 6 * 8 * p * p > 8 << 30:
+        raise MemoryError(f"an LD matrix of {p} SNPs needs {6 * 8 * p * p / 2**30:.0f} GiB; pass snps= with fewer "
+                          "SNPs or use ld_decay, which samples pairs")
+    n, sx, sxx, sxy = _moments(m, columns)
+    return _r2(n, sx, sx.T, sxx, sxx.T, sxy)
+
+
+def _moments(m, columns):
+    """Sums over rows called at both SNPs, for all column pairs, by matrix products.
+
+    ``sx[i, j]`` is the sum of x_i over rows where j is called (x is 0 where i
+    is missing, so only rows called at both count). Chunks are multiplied in
+    float32, exact for at most 2048 rows of values <= 2, and added in float64.
+    """
+    p = m.n_snps if columns is None else len(columns)
+    n, sx, sxx, sxy = (np.zeros((p, p)) for _ in range(4))
+    complete = not m.has_missing
+    for values, called in _chunks(m, columns):
+        x = values.astype(np.float32)
+        xy = x.T @ x
+        sxy += xy
+        if complete:
+            rows = len(x)
+            n += rows
+            sx += x.sum(0)[:, None]
+            sxx += (x * x).sum(0)[:, None]
+        else:
+            c = called.astype(np.float32)
+            n += c.T @ c
+            sx += x.T @ c
+            sxx += (x * x).T @ c
+    return n, sx, sxx, sxy
 
 
 @dataclass(frozen=True)
@@ -100,6 +189,7 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
 
     Pairs are drawn within chromosomes (all of them when there are at most
     ``max_pairs``), binned by base-pair distance into ``n_bins`` log-spaced bins.
+    r² is pairwise complete, as in :func:`ld_matrix`.
     """
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
@@ -131,31 +221,108 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
     which = np.clip(np.digitize(dist, edges) - 1, 0, n_bins - 1)
     curves = []
     for h in (real, synthetic):
-        r2 = _pair_r2(h, pairs)
+        r2 = pair_r2(h, pairs)
         total = np.bincount(which, weights=r2, minlength=n_bins)
         count = np.bincount(which, minlength=n_bins)
         with np.errstate(invalid="ignore"):
             curves.append(total / count)
-    ok = ~np.isnan(curves[0]) & ~np.isnan(curves[1])
-    return LDDecay(edges, curves[0], curves[1], _pearson(curves[0][ok], curves[1][ok]))
+    return LDDecay(edges, curves[0], curves[1], _pearson(curves[0], curves[1]))
 
 
-def _pair_r2(h: HaplotypeMatrix, pairs: np.ndarray) -> np.ndarray:
-    """r² of the given SNP pairs, accumulating counts over row chunks."""
-    n = h.n_haplotypes
-    p1 = np.zeros(len(pairs))
-    p2 = np.zeros(len(pairs))
-    p12 = np.zeros(len(pairs))
-    for a in _chunks(h):
-        x, y = a[:, pairs[:, 0]], a[:, pairs[:, 1]]
-        p1 += x.sum(0)
-        p2 += y.sum(0)
-        p12 += (x & y).sum(0)
-    p1, p2, p12 = p1 / n, p2 / n, p12 / n
-    denom = p1 * (1 - p1) * p2 * (1 - p2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r2 = (p12 - p1 * p2) ** 2 / denom
-    return np.where(denom > 0, r2, 0.0)
+def pair_r2(data, pairs: np.ndarray) -> np.ndarray:
+    """r² of the given SNP pairs (``pairs``: k x 2 column indices), pairwise complete as in :func:`ld_matrix`."""
+    m = _matrix(data)
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    columns, inverse = np.unique(pairs, return_inverse=True)
+    if len(columns) <= _GEMM_MAX_SNPS:  # all pairs of these SNPs by matrix products beat gathering each pair
+        i, j = inverse.reshape(-1, 2).T
+        n, sx, sxx, sxy = _moments(m, columns)
+        return _r2(n[i, j], sx[i, j], sx[j, i], sxx[i, j], sxx[j, i], sxy[i, j])
+    sums = np.zeros((6, len(pairs)))  # n, sx, sy, sxx, syy, sxy
+    complete = not m.has_missing
+    for values, called in _chunks(m):
+        for b0 in range(0, len(pairs), _PAIR_BLOCK):
+            blk = pairs[b0 : b0 + _PAIR_BLOCK]
+            # float32 sums of a chunk are exact: at most 2048 rows of values <= 4.
+            x = values[:, blk[:, 0]].astype(np.float32)
+            y = values[:, blk[:, 1]].astype(np.float32)
+            if complete:
+                n = np.full(len(blk), float(len(x)))
+            else:
+                both = (called[:, blk[:, 0]] & called[:, blk[:, 1]]).astype(np.float32)
+                n = both.sum(0)
+                x *= both
+                y *= both
+            s = sums[:, b0 : b0 + len(blk)]
+            s[0] += n
+            s[1] += x.sum(0)
+            s[2] += y.sum(0)
+            s[3] += (x * x).sum(0)
+            s[4] += (y * y).sum(0)
+            s[5] += (x * y).sum(0)
+    return _r2(*sums)
+
+
+@dataclass(frozen=True)
+class LDFidelity:
+    """How well the synthetic set reproduces the level of LD, not only the shape of its decay."""
+
+    decay_mean_abs_diff: float  # mean over distance bins of |mean r² real − mean r² synthetic| (floor-corrected)
+    real_level: float  # mean over the same bins of the real mean r² above its floor (the scale of the difference)
+    window_r: float  # Pearson r of pairwise r², real vs synthetic, over SNP pairs within windows
+    window_mean_abs_diff: float  # mean |r² real − r² synthetic| over the same pairs
+    n_pairs: int  # pairs behind the window statistics
+
+    @property
+    def level_score(self) -> float:
+        """1 − (mean |Δ r²| per bin) / (mean real r² per bin), clipped to [0, 1]: 1 means the same LD level."""
+        if not self.real_level > 0:
+            return float("nan")
+        return float(np.clip(1 - self.decay_mean_abs_diff / self.real_level, 0, 1))
+
+
+def ld_fidelity(real, synthetic, decay: LDDecay | None = None, window: int = 50, max_pairs: int = 200_000,
+                seed: int = 0) -> LDFidelity:
+    """LD magnitude: differences of r² per distance bin and the correlation of r² matrices within windows.
+
+    ``ld_decay``'s r correlates two curves, so a set whose LD is uniformly too
+    weak still scores near 1; these numbers compare the r² values themselves.
+    Windows are non-overlapping runs of ``window`` consecutive SNPs of one
+    chromosome and every pair inside counts, as when the upper and lower
+    triangles of LD heatmaps are compared (Yelmen et al. 2023); above
+    ``max_pairs`` pairs, whole windows are sampled (seeded). ``decay`` reuses
+    an :func:`ld_decay` result instead of computing one.
+
+    The differences compare r² minus its expectation for unlinked SNPs,
+    1 / (n − 1) in a set of n haplotypes: without that, two sets of different
+    sizes differ in LD level from sampling alone (a 200-haplotype set sits
+    0.004 above an 800-haplotype one), which swamps weak LD.
+    """
+    real, synthetic = _matrix(real), _matrix(synthetic)
+    _check_same_snps(real, synthetic)
+    if window < 2:
+        raise ValueError(f"window must hold at least 2 SNPs, got {window}")
+    decay = decay if decay is not None else ld_decay(real, synthetic, seed=seed)
+    floor_real, floor_syn = 1 / max(1, len(real) - 1), 1 / max(1, len(synthetic) - 1)
+    both = ~(np.isnan(decay.real) | np.isnan(decay.synthetic))
+    curve_real, curve_syn = decay.real[both] - floor_real, decay.synthetic[both] - floor_syn
+    mad = float(np.mean(np.abs(curve_real - curve_syn))) if both.any() else float("nan")
+    level = float(np.mean(curve_real)) if both.any() else float("nan")
+    chrom = np.asarray(real.variants.chrom).astype(str)
+    starts = [idx[s : s + window] for c in dict.fromkeys(chrom) for idx in [np.flatnonzero(chrom == c)]
+              for s in range(0, idx.size - 1, window)]
+    starts = [w for w in starts if w.size >= 2]
+    per_window = np.array([w.size * (w.size - 1) // 2 for w in starts])
+    if per_window.sum() > max_pairs:
+        keep = np.random.default_rng(seed).permutation(len(starts))
+        keep = np.sort(keep[: max(1, int(np.searchsorted(np.cumsum(per_window[keep]), max_pairs)))])
+        starts = [starts[k] for k in keep]
+    if not starts:
+        raise ValueError("LD fidelity needs at least two SNPs on one chromosome")
+    pairs = np.concatenate([np.stack([w[i], w[j]], axis=1) for w in starts for i, j in [np.triu_indices(w.size, 1)]])
+    r2_real, r2_syn = pair_r2(real, pairs), pair_r2(synthetic, pairs)
+    window_mad = float(np.mean(np.abs((r2_real - floor_real) - (r2_syn - floor_syn))))
+    return LDFidelity(mad, level, _pearson(r2_real, r2_syn), window_mad, len(pairs))
 
 
 @dataclass(frozen=True)
@@ -165,8 +332,31 @@ class PCAProjection:
     explained_variance_ratio: np.ndarray
 
 
+def _mean_imputed(m, means: np.ndarray, columns=None) -> np.ndarray:
+    """Dense float32 values with each missing call replaced by the SNP's mean (of the real set)."""
+    parts = []
+    for values, called in _chunks(m, columns):
+        x = values.astype(np.float32)
+        if not called.all():
+            x = np.where(called, x, means.astype(np.float32))
+        parts.append(x)
+    return np.concatenate(parts) if parts else np.zeros((0, len(means)), np.float32)
+
+
+def _real_means(real, columns=None) -> np.ndarray:
+    """Per-SNP mean value (allele frequency x ploidy) of the real set; 0 where nothing is called."""
+    f = allele_frequencies(real)
+    f = f if columns is None else f[columns]
+    return np.nan_to_num(f * _ploidy(real))
+
+
 def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: int = 0) -> PCAProjection:
-    """PCA fitted on the real set; the synthetic set is projected onto the real axes."""
+    """PCA fitted on the real set; the synthetic set is projected onto the real axes.
+
+    Missing calls (in either set) are replaced by the real set's SNP mean,
+    which puts them at the centre of that axis: they pull a sample towards the
+    origin instead of towards allele 0.
+    """
     from sklearn.decomposition import PCA
 
     real, synthetic = _matrix(real), _matrix(synthetic)
@@ -174,11 +364,28 @@ def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: in
     cols = None
     if real.n_snps > max_snps:
         cols = np.sort(np.random.default_rng(seed).choice(real.n_snps, max_snps, replace=False))
-    xr = np.concatenate(list(_chunks(real, cols))).astype(np.float32)
-    xs = np.concatenate(list(_chunks(synthetic, cols))).astype(np.float32)
+    means = _real_means(real, cols)
+    xr, xs = _mean_imputed(real, means, cols), _mean_imputed(synthetic, means, cols)
     k = int(min(n_components, xr.shape[0], xr.shape[1]))
     model = PCA(n_components=k, random_state=seed, svd_solver="randomized" if min(xr.shape) > 500 else "full")
     return PCAProjection(model.fit_transform(xr), model.transform(xs), model.explained_variance_ratio_)
+
+
+def major_alleles(haplotypes) -> np.ndarray:
+    """Per SNP, the more frequent allele among called alleles (0 on a tie or where nothing is called)."""
+    return (np.nan_to_num(allele_frequencies(haplotypes)) > 0.5).astype(np.uint8)
+
+
+def complete(haplotypes) -> HaplotypeMatrix:
+    """Haplotypes with every missing allele set to the SNP's major allele in the same set.
+
+    The rule for statistics that need whole rows (Hamming distances, nearest
+    neighbours, AATS): a missing allele agrees with most of the cohort, so it
+    adds no distance to typical haplotypes. Report the missing rate beside
+    such numbers.
+    """
+    h = _haplotypes(haplotypes, "filling missing alleles")
+    return h.fill_missing(major_alleles(h)) if h.has_missing else h
 
 
 @dataclass(frozen=True)
@@ -189,26 +396,38 @@ class DistanceDistributions:
 
 
 def distance_distributions(real, synthetic) -> DistanceDistributions:
-    """All pairwise Hamming distances, as histograms (never a distance matrix)."""
-    real, synthetic = _matrix(real), _matrix(synthetic)
+    """All pairwise Hamming distances, as histograms (never a distance matrix).
+
+    Missing alleles take the major allele of their set (see :func:`complete`).
+    """
+    real, synthetic = complete(real), complete(synthetic)
     _check_same_snps(real, synthetic)
     return DistanceDistributions(kernels.hamming_histogram(real), kernels.hamming_histogram(synthetic),
                                  kernels.hamming_histogram(real, synthetic))
 
 
 def kmer_frequencies(haplotypes, k: int) -> np.ndarray:
-    """Frequencies of the 2^k haplotype motifs in each non-overlapping window of k SNPs (windows x 2^k)."""
+    """Frequencies of the 2^k haplotype motifs in each non-overlapping window of k SNPs (windows x 2^k).
+
+    In each window only haplotypes called at all k SNPs count, and frequencies
+    are over those haplotypes (a window where none is complete is NaN).
+    """
     if not 1 <= k <= 16:
         raise ValueError(f"k must be between 1 and 16, got {k}")
-    h = _matrix(haplotypes)
+    h = _haplotypes(haplotypes, "k-mer frequencies")
     n_windows = h.n_snps // k
     counts = np.zeros((n_windows, 1 << k))
+    complete_rows = np.zeros(n_windows)
     weights = 1 << np.arange(k)
-    for a in _chunks(h):
-        codes = (a[:, : n_windows * k].reshape(a.shape[0], n_windows, k).astype(np.int64) * weights).sum(-1)
+    for values, called in _chunks(h):
+        rows = values.shape[0]
+        codes = (values[:, : n_windows * k].reshape(rows, n_windows, k).astype(np.int64) * weights).sum(-1)
+        whole = called[:, : n_windows * k].reshape(rows, n_windows, k).all(-1)
+        complete_rows += whole.sum(0)
         for w in range(n_windows):
-            counts[w] += np.bincount(codes[:, w], minlength=1 << k)
-    return counts / max(h.n_haplotypes, 1)
+            counts[w] += np.bincount(codes[whole[:, w], w], minlength=1 << k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return counts / complete_rows[:, None]
 
 
 def kmer_correlation(real, synthetic, k: int) -> float:
@@ -216,13 +435,31 @@ def kmer_correlation(real, synthetic, k: int) -> float:
     return _pearson(kmer_frequencies(real, k).ravel(), kmer_frequencies(synthetic, k).ravel())
 
 
-def three_point_correlations(haplotypes, triplets: np.ndarray) -> np.ndarray:
-    """Connected 3-point correlations C_ijk = <(x_i − m_i)(x_j − m_j)(x_k − m_k)> for SNP triplets."""
-    a = np.concatenate(list(_chunks(_matrix(haplotypes), np.unique(triplets)))).astype(np.float64)
-    col = {s: c for c, s in enumerate(np.unique(triplets))}
-    centred = a - a.mean(axis=0)
-    i, j, k = (np.array([col[s] for s in triplets[:, t]]) for t in range(3))
-    return (centred[:, i] * centred[:, j] * centred[:, k]).mean(axis=0)
+def three_point_correlations(data, triplets: np.ndarray) -> np.ndarray:
+    """Connected 3-point correlations C_ijk = <(x_i − m_i)(x_j − m_j)(x_k − m_k)> for SNP triplets.
+
+    Means and the product are taken over the rows called at all three SNPs of
+    a triplet (NaN where fewer than 3 are).
+    """
+    m = _matrix(data)
+    triplets = np.asarray(triplets, dtype=np.int64).reshape(-1, 3)
+    cols, inverse = np.unique(triplets, return_inverse=True)
+    i, j, k = inverse.reshape(-1, 3).T
+    # Sums over triplet-complete rows: n, x, y, z, xy, xz, yz, xyz.
+    s = np.zeros((8, len(triplets)))
+    for values, called in _chunks(m, cols):
+        for b0 in range(0, len(triplets), _PAIR_BLOCK):
+            bi, bj, bk = i[b0 : b0 + _PAIR_BLOCK], j[b0 : b0 + _PAIR_BLOCK], k[b0 : b0 + _PAIR_BLOCK]
+            w = (called[:, bi] & called[:, bj] & called[:, bk]).astype(np.float64)
+            x, y, z = (values[:, c].astype(np.float64) * w for c in (bi, bj, bk))
+            blk = s[:, b0 : b0 + len(bi)]
+            for row, v in enumerate((w, x, y, z, x * y, x * z, y * z, x * y * z)):
+                blk[row] += v.sum(0)
+    n, sx, sy, sz, sxy, sxz, syz, sxyz = s
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx, my, mz = sx / n, sy / n, sz / n
+        c3 = sxyz / n - mx * syz / n - my * sxz / n - mz * sxy / n + 2 * mx * my * mz
+    return np.where(n >= 3, c3, np.nan)
 
 
 def sample_triplets(n_snps: int, n: int = 5000, span: int = 20, seed: int = 0) -> np.ndarray:
@@ -261,12 +498,15 @@ def classifier_scores(real, synthetic, n_splits: int = 5, test_size: float = 0.3
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
     rng = np.random.default_rng(seed)
-    n = min(real.n_haplotypes, synthetic.n_haplotypes, max_per_class)
+    n = min(len(real), len(synthetic), max_per_class)
     if n < 5:
         raise ValueError("classifiers need at least 5 haplotypes in each set")
-    xr = real[np.sort(rng.choice(real.n_haplotypes, n, replace=False))].to_numpy()
-    xs = synthetic[np.sort(rng.choice(synthetic.n_haplotypes, n, replace=False))].to_numpy()
-    x = np.concatenate([xr, xs]).astype(np.float32)
+    # Missing calls take the real SNP mean, as in the PCA, so that "has a missing
+    # call" is not itself a feature that separates the sets.
+    means = _real_means(real)
+    xr = _mean_imputed(real[np.sort(rng.choice(len(real), n, replace=False))], means)
+    xs = _mean_imputed(synthetic[np.sort(rng.choice(len(synthetic), n, replace=False))], means)
+    x = np.concatenate([xr, xs])
     y = np.r_[np.ones(n), np.zeros(n)]
     models = {
         "logistic regression": lambda s: LogisticRegression(max_iter=500, C=0.1),

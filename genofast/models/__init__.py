@@ -1,7 +1,8 @@
 """Generative models of haplotypes, each with fit / sample / save / load."""
 
 from .baselines import Bernoulli, MarkovChain
-from .rbm import RBM, ConditionalRBMChain
+from .crbm import ConditionalRBMChain
+from .rbm import RBM
 
 __all__ = ["RBM", "Bernoulli", "ConditionalRBMChain", "MarkovChain", "load"]
 

@@ -7,6 +7,8 @@ metadata: loading never unpickles anything.
 from __future__ import annotations
 
 import json
+import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +39,115 @@ def check_fit_input(alleles: np.ndarray, n_snps: int | None = None) -> None:
 
 
 def check_sample_count(n) -> int:
-    if not isinstance(n, (int, np.integer)) or n < 0:
+    if not _is_int(n) or n < 0:
         raise ValueError(f"number of haplotypes to sample must be a non-negative integer, got {n!r}")
     return int(n)
+
+
+# Seeds feed numpy's generators and the Philox kernels (uint64 keys); the
+# models derive per-epoch and per-window seeds by adding small offsets, so a
+# seed stays below 2**63 to leave that headroom without wrapping.
+SEED_LIMIT = 2**63
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    if not _is_int(seed) or not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"{name} must be an integer in [0, 2**63), got {seed!r}")
+    return int(seed)
+
+
+def check_int(value, name: str, low: int = 1, high: int | None = None) -> int:
+    """``value`` as an int in [low, high], or a ValueError naming the argument."""
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        span = f"at least {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{name} must be an integer {span}, got {value!r}")
+    return int(value)
+
+
+def check_float(value, name: str, low: float = 0.0, *, low_open: bool = False, high: float | None = None,
+                high_open: bool = False) -> float:
+    """``value`` as a finite float within the bounds (open or closed), or a ValueError naming the argument."""
+    try:
+        if isinstance(value, (bool, np.bool_, str)):
+            raise TypeError
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    bad = not math.isfinite(x) or (x <= low if low_open else x < low)
+    if high is not None:
+        bad = bad or (x >= high if high_open else x > high)
+    if bad:
+        span = f"{'>' if low_open else '>='} {low:g}" + (
+            "" if high is None else f" and {'<' if high_open else '<='} {high:g}")
+        raise ValueError(f"{name} must be a finite number {span}, got {value!r}")
+    return x
+
+
+def available_memory() -> int:
+    """Bytes of memory a new allocation can count on (MemAvailable, else free pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 2**63  # unknown: do not refuse
+
+
+def gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:,.1f} GiB"
+
+
+def check_memory(n_bytes: float, what: str, advice: str, available: int | None = None) -> None:
+    """Refuse up front (MemoryError with the estimate) instead of failing or swapping midway."""
+    available = available_memory() if available is None else available
+    if n_bytes > available:
+        raise MemoryError(f"{what} needs about {gib(n_bytes)} of memory, but {gib(available)} is available; {advice}")
+
+
+def check_tensor(path, arrays: dict, name: str, shape: tuple, low: float | None = None, high: float | None = None,
+                 rows: slice = slice(None)) -> np.ndarray:
+    """A checkpoint tensor, checked: present, the shape the config implies, finite, within [low, high].
+
+    A corrupt or hand-edited checkpoint must fail here, naming file and
+    tensor, rather than sample silently wrong haplotypes (a NaN frequency
+    compares false, so it generates all-0 SNPs). ``rows`` limits the value
+    checks to the rows the model reads.
+    """
+    if name not in arrays:
+        raise FormatError(path, f"tensor {name!r} is missing")
+    a = arrays[name]
+    if tuple(a.shape) != tuple(shape):
+        raise FormatError(path, f"tensor {name!r} has shape {tuple(a.shape)}, the config implies {tuple(shape)}")
+    if a.dtype.kind not in "fiu":
+        raise FormatError(path, f"tensor {name!r} has dtype {a.dtype}, expected numbers")
+    v = a[rows]
+    if not np.isfinite(v).all():
+        raise FormatError(path, f"tensor {name!r} holds NaN or infinite values")
+    if (low is not None and (v < low).any()) or (high is not None and (v > high).any()):
+        allowed = f"below {low:g}" if high is None else f"outside [{low:g}, {high:g}]"
+        raise FormatError(path, f"tensor {name!r} has values {allowed} (min {v.min():g}, max {v.max():g})")
+    return a
+
+
+def checked_config(path, build):
+    """Run ``build()`` (which reads the config), turning a missing key or a bad value into a FormatError."""
+    try:
+        return build()
+    except FormatError:
+        raise
+    except KeyError as e:
+        raise FormatError(path, f"config lacks {e}") from None
+    except (TypeError, ValueError, AttributeError, IndexError) as e:
+        raise FormatError(path, f"bad config: {e}") from None
 
 
 def save_checkpoint(path, kind: str, config: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -63,7 +171,15 @@ def load_checkpoint(path, kind: str) -> tuple[dict, dict[str, np.ndarray]]:
         raise FormatError(path, f"not a safetensors checkpoint: {e}") from None
     if meta.get("genofast_model") != kind:
         raise FormatError(path, f"checkpoint holds a {meta.get('genofast_model')!r} model, not {kind!r}")
-    return json.loads(meta["config"]), arrays
+    if "config" not in meta:
+        raise FormatError(path, "checkpoint has no config in its metadata")
+    try:
+        config = json.loads(meta["config"])
+    except json.JSONDecodeError as e:
+        raise FormatError(path, f"config is not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise FormatError(path, f"config must be a JSON object, got {type(config).__name__}")
+    return config, arrays
 
 
 def variants_to_checkpoint(variants: Variants | None) -> tuple[dict, dict]:
@@ -74,8 +190,14 @@ def variants_to_checkpoint(variants: Variants | None) -> tuple[dict, dict]:
     return {"variant_position": np.asarray(variants.position, dtype=np.int64)}, meta
 
 
-def variants_from_checkpoint(arrays: dict, meta: dict) -> Variants | None:
+def variants_from_checkpoint(arrays: dict, meta: dict, path=None, n_snps: int | None = None) -> Variants | None:
     if "variant_position" not in arrays or not meta:
         return None
-    return Variants(np.array(meta["chrom"]), arrays["variant_position"], np.array(meta["id"]), np.array(meta["ref"]),
-                    np.array(meta["alt"]))
+    try:
+        v = Variants(np.array(meta["chrom"]), arrays["variant_position"], np.array(meta["id"]), np.array(meta["ref"]),
+                     np.array(meta["alt"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise FormatError(path, f"bad variant metadata: {e}") from None
+    if n_snps is not None and len(v) != n_snps:
+        raise FormatError(path, f"variant metadata for {len(v)} SNPs, the model has {n_snps}")
+    return v

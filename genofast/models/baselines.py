@@ -10,9 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
-from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint,
+from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count,
+                    check_seed, check_tensor, checked_config, load_checkpoint, save_checkpoint,
                     variants_from_checkpoint, variants_to_checkpoint)
+
+# Bytes per sampled haplotype beyond its alleles: its id string (Python object
+# and numpy copy) and the packed row.
+_ROW_OVERHEAD = 160
+
+
+def _check_sample(model, n, seed) -> int:
+    n = check_sample_count(n)
+    check_seed(seed)
+    check_memory(model.sample_bytes(n), f"sampling {n} haplotypes x {model.n_snps} SNPs",
+                 "sample fewer haplotypes per call")
+    return n
 
 
 def _to_matrix(alleles: np.ndarray, variants: Variants | None, prefix: str) -> HaplotypeMatrix:
@@ -36,9 +50,19 @@ class Bernoulli:
         self.variants = getattr(haplotypes, "variants", None)
         return self
 
+    @property
+    def n_snps(self) -> int:
+        self._check_fitted()
+        return self.frequencies.size
+
+    def sample_bytes(self, n: int) -> int:
+        """Peak memory of :meth:`sample`: float64 uniforms, their comparison and the alleles."""
+        self._check_fitted()
+        return n * (self.frequencies.size * 10 + _ROW_OVERHEAD)
+
     def sample(self, n: int, seed: int) -> HaplotypeMatrix:
         self._check_fitted()
-        n = check_sample_count(n)
+        n = _check_sample(self, n, seed)
         rng = np.random.default_rng(seed)
         a = (rng.random((n, self.frequencies.size)) < self.frequencies).astype(np.uint8)
         return _to_matrix(a, self.variants, "bernoulli")
@@ -46,14 +70,18 @@ class Bernoulli:
     def save(self, path) -> None:
         self._check_fitted()
         arrays, variants = variants_to_checkpoint(self.variants)
-        save_checkpoint(path, self.kind, {"variants": variants}, {"frequencies": self.frequencies, **arrays})
+        save_checkpoint(path, self.kind, {"n_snps": int(self.frequencies.size), "variants": variants},
+                        {"frequencies": self.frequencies, **arrays})
 
     @classmethod
     def load(cls, path) -> "Bernoulli":
         meta, arrays = load_checkpoint(path, cls.kind)
+        # n_snps joined the config later; older checkpoints give it by the tensor alone
+        n_snps = checked_config(path, lambda: check_int(
+            meta.get("n_snps", getattr(arrays.get("frequencies"), "size", 1)), "n_snps"))
         m = cls()
-        m.frequencies = arrays["frequencies"]
-        m.variants = variants_from_checkpoint(arrays, meta.get("variants", {}))
+        m.frequencies = check_tensor(path, arrays, "frequencies", (n_snps,), 0.0, 1.0)
+        m.variants = variants_from_checkpoint(arrays, meta.get("variants", {}), path, n_snps)
         return m
 
     def _check_fitted(self):
@@ -73,9 +101,9 @@ class MarkovChain:
     kind = "markov_chain"
 
     def __init__(self, window: int = 3, alpha: float = 0.0):
-        if not isinstance(window, (int, np.integer)) or not 1 <= window <= 20:
-            raise ValueError(f"window must be an integer in [1, 20], got {window!r}")
-        self.window, self.alpha = int(window), float(alpha)
+        # 2**window states per SNP: beyond 20 the table outgrows any cohort
+        self.window = check_int(window, "window", 1, 20)
+        self.alpha = check_float(alpha, "alpha")
         self.conditional: np.ndarray | None = None  # (n_snps, 2**window): P(a_j = 1 | state)
         self.initial: np.ndarray | None = None  # (2**window,): distribution of the first window's state
         self.variants: Variants | None = None
@@ -107,9 +135,19 @@ class MarkovChain:
         self.variants = getattr(haplotypes, "variants", None)
         return self
 
+    @property
+    def n_snps(self) -> int:
+        self._check_fitted()
+        return self.conditional.shape[0]
+
+    def sample_bytes(self, n: int) -> int:
+        """Peak memory of :meth:`sample`: float64 uniforms and the alleles."""
+        self._check_fitted()
+        return n * (self.conditional.shape[0] * 10 + _ROW_OVERHEAD)
+
     def sample(self, n: int, seed: int) -> HaplotypeMatrix:
         self._check_fitted()
-        n = check_sample_count(n)
+        n = _check_sample(self, n, seed)
         rng = np.random.default_rng(seed)
         s, k = self.conditional.shape[0], self.window
         out = np.zeros((n, s), dtype=np.uint8)
@@ -126,15 +164,24 @@ class MarkovChain:
     def save(self, path) -> None:
         self._check_fitted()
         arrays, variants = variants_to_checkpoint(self.variants)
-        save_checkpoint(path, self.kind, {"window": self.window, "alpha": self.alpha, "variants": variants},
+        save_checkpoint(path, self.kind, {"window": self.window, "alpha": self.alpha,
+                                          "n_snps": int(self.conditional.shape[0]), "variants": variants},
                         {"conditional": self.conditional, "initial": self.initial, **arrays})
 
     @classmethod
     def load(cls, path) -> "MarkovChain":
         config, arrays = load_checkpoint(path, cls.kind)
-        m = cls(config["window"], config["alpha"])
-        m.conditional, m.initial = arrays["conditional"], arrays["initial"]
-        m.variants = variants_from_checkpoint(arrays, config.get("variants", {}))
+        m = checked_config(path, lambda: cls(config["window"], config["alpha"]))
+        k = m.window
+        cond = arrays.get("conditional")
+        n_snps = checked_config(path, lambda: check_int(
+            config.get("n_snps", cond.shape[0] if cond is not None and cond.ndim else k + 1), "n_snps", k + 1))
+        # rows before the window are never read (they hold NaN by construction)
+        m.conditional = check_tensor(path, arrays, "conditional", (n_snps, 1 << k), 0.0, 1.0, rows=slice(k, None))
+        m.initial = check_tensor(path, arrays, "initial", (1 << k,), 0.0, 1.0)
+        if abs(float(m.initial.sum()) - 1) > 1e-6:
+            raise FormatError(path, f"tensor 'initial' is a distribution but sums to {float(m.initial.sum()):g}")
+        m.variants = variants_from_checkpoint(arrays, config.get("variants", {}), path, n_snps)
         return m
 
     def _check_fitted(self):

@@ -12,19 +12,22 @@ so a seed fixes every chain on a given device whatever torch's own seed.
 
 With ``n_context > 0`` the RBM is conditional: context alleles u shift the
 visible and hidden biases by u·A and u·B (Taylor et al. 2007), the building
-block of :class:`ConditionalRBMChain`.
+block of :class:`~genofast.models.crbm.ConditionalRBMChain`.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
 from .. import kernels
+from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
-from ._base import (as_alleles, check_fit_input, check_sample_count, load_checkpoint, save_checkpoint,
-                    variants_from_checkpoint, variants_to_checkpoint)
+from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count, check_seed,
+                    check_tensor, checked_config, load_checkpoint, save_checkpoint, variants_from_checkpoint,
+                    variants_to_checkpoint)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -68,16 +71,25 @@ class RBM:
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
         for name, v in (("n_visible", n_visible), ("n_hidden", n_hidden), ("k", k), ("n_chains", n_chains),
                         ("batch_size", batch_size)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        self.config = dict(n_visible=int(n_visible), n_hidden=int(n_hidden), hidden=hidden, training=training,
-                           k=int(k), n_chains=int(n_chains), lr=float(lr), batch_size=int(batch_size), l2=float(l2),
-                           optimizer=optimizer, momentum=float(momentum), n_context=int(n_context),
+            check_int(v, name)
+        # A NaN or infinite rate trains to all-NaN weights, which sample all-0 haplotypes without complaint.
+        lr = check_float(lr, "lr", low_open=True)
+        l2 = check_float(l2, "l2")
+        momentum = check_float(momentum, "momentum", high=1.0, high_open=True)
+        check_int(n_context, "n_context", 0)
+        if sample_k is not None:
+            check_int(sample_k, "sample_k")
+        V, H, C = int(n_visible), int(n_hidden), int(n_context)
+        # the float64 draw for W, then W and its two optimizer moments in float32
+        check_memory(V * H * 20 + C * (V + H) * 12, f"an RBM of {V} visible x {H} hidden units",
+                     "use fewer hidden units")
+        self.config = dict(n_visible=V, n_hidden=H, hidden=hidden, training=training,
+                           k=int(k), n_chains=int(n_chains), lr=lr, batch_size=int(batch_size), l2=l2,
+                           optimizer=optimizer, momentum=momentum, n_context=C,
                            sample_k=int(sample_k) if sample_k else (int(k) if training == "rdm" else 1000))
         self.device = _resolve_device(device)
         torch = _torch()
         g = np.random.default_rng(0)  # weights start small and fixed: seeds drive sampling, not init
-        V, H, C = self.config["n_visible"], self.config["n_hidden"], self.config["n_context"]
         t = lambda x: torch.tensor(x, dtype=torch.float32, device=self.device)  # noqa: E731
         self.params = {"W": t(g.normal(0, 0.01, (V, H))), "a": t(np.zeros(V)), "b": t(np.zeros(H))}
         if C:
@@ -114,7 +126,8 @@ class RBM:
     def _random_visible(self, n, seed):
         torch = _torch()
         zeros = torch.zeros((n, self.config["n_visible"]), dtype=torch.float32, device=self.device)
-        return self._units(zeros, zeros[0], "bernoulli", seed)[0]  # p = 1/2 everywhere
+        bias = torch.zeros(self.config["n_visible"], dtype=torch.float32, device=self.device)
+        return self._units(zeros, bias, "bernoulli", seed)[0]  # p = 1/2 everywhere
 
     def gibbs(self, v, sweeps: int, seed: int, u=None):
         """Run ``sweeps`` alternating hidden / visible updates from visible states ``v``."""
@@ -143,6 +156,13 @@ class RBM:
         from .. import metrics
 
         torch = _torch()
+        check_seed(seed)
+        check_int(epochs, "epochs", 0)
+        if eval_every is not None:
+            check_int(eval_every, "eval_every")
+            check_int(n_eval, "n_eval")
+        if patience is not None:
+            check_int(patience, "patience", 0)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.config["n_visible"])
         self.variants = getattr(haplotypes, "variants", self.variants)
@@ -166,6 +186,13 @@ class RBM:
                 for start in range(0, a.shape[0], cfg["batch_size"]):
                     idx = torch.as_tensor(order[start : start + cfg["batch_size"]], device=self.device)
                     self._update(data[idx], None if ctx is None else ctx[idx], seed)
+                # Once a parameter is NaN every later sample is garbage; stop before the
+                # epoch's checkpoint overwrites the last good one (one pass over W per epoch).
+                bad = self._non_finite()
+                if bad:
+                    raise FloatingPointError(
+                        f"training diverged in epoch {self.epoch + 1}: parameter {bad!r} became NaN or infinite; "
+                        f"the checkpoint was not updated; lower the learning rate (lr={cfg['lr']:g})")
                 self.epoch += 1
                 if eval_every and self.epoch % eval_every == 0:
                     n = min(n_eval, a.shape[0])
@@ -248,6 +275,10 @@ class RBM:
                 sh = s / (1 - 0.999 ** self.updates)
                 p.add_(cfg["lr"] * mh / (sh.sqrt() + 1e-8))
 
+    def _non_finite(self) -> str | None:
+        torch = _torch()
+        return next((k for k, p in self.params.items() if not bool(torch.isfinite(p).all())), None)
+
     def _state_copy(self):
         return {k: v.clone() for k, v in self.params.items()}
 
@@ -264,7 +295,9 @@ class RBM:
         (a HaplotypeMatrix or 0/1 array with n rows).
         """
         n = check_sample_count(n)
-        k = self.config["sample_k"] if k is None else int(k)
+        check_seed(seed)
+        k = self._sweeps(k)
+        self._check_sample_memory(n)
         saved = self.step
         self.step = 0  # sampling draws from its own seed alone, not from the training history
         try:
@@ -281,6 +314,56 @@ class RBM:
         ids = np.array([f"rbm{i}" for i in range(n)])
         return HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
 
+    @property
+    def n_snps(self) -> int:
+        return self.config["n_visible"]
+
+    def _sweeps(self, k) -> int:
+        return self.config["sample_k"] if k is None else check_int(k, "k")
+
+    def _sample_floats(self, n: int) -> int:
+        # in a sweep: the old visible states, the pre-activations and the new
+        # states (n x V float32 each), hidden pre-activations and states, context;
+        # one more n x V for freed blocks the allocator has not reused (measured)
+        V, H, C = (self.config[x] for x in ("n_visible", "n_hidden", "n_context"))
+        return 4 * n * (4 * V + 2 * H + C)
+
+    def sample_bytes(self, n: int) -> int:
+        """Host memory :meth:`sample` needs: packed rows and ids, plus the float work arrays on CPU."""
+        words = kernels.haplotype_words(self.config["n_visible"])
+        host = n * (16 * words + 160)  # packed (and its copy off the GPU) + id strings
+        return host if self.device.startswith("cuda") else host + self._sample_floats(n)
+
+    def _check_sample_memory(self, n: int) -> None:
+        what, advice = f"sampling {n} haplotypes x {self.config['n_visible']} SNPs", "sample fewer per call"
+        check_memory(self.sample_bytes(n), what, advice)
+        if self.device.startswith("cuda"):
+            free = _torch().cuda.mem_get_info(self.device)[0]
+            check_memory(self._sample_floats(n), what + " on the GPU", advice, available=free)
+
+    def sample_seconds(self, n: int, k: int | None = None) -> float:
+        """Estimated seconds for ``sample(n, k)``, from two timed sweeps of a few chains.
+
+        A sweep costs in proportion to chains x SNPs x hidden units, so the
+        time per chain-sweep scales up; small batches carry fixed overheads,
+        so the estimate errs long.
+        """
+        torch = _torch()
+        k = self._sweeps(k)
+        rows = max(1, min(int(n), 256))
+        saved = self.step
+        try:
+            u = torch.zeros((rows, self.config["n_context"]), device=self.device) if self.config["n_context"] else None
+            v = self._random_visible(rows, 0)
+            start = time.perf_counter()
+            self.gibbs(v, 2, 0, u)
+            if self.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            per_sweep = (time.perf_counter() - start) / 2
+        finally:
+            self.step = saved
+        return per_sweep * (n / rows) * k
+
     def impute(self, haplotypes: HaplotypeMatrix, sweeps: int = 200, burn_in: int = 50, seed: int = 0):
         """Fill missing alleles by Gibbs sampling with the observed alleles clamped.
 
@@ -293,6 +376,9 @@ class RBM:
             haplotypes = HaplotypeMatrix.from_numpy(np.asarray(haplotypes))
         if haplotypes.n_snps != self.config["n_visible"]:
             raise ValueError(f"model has {self.config['n_visible']} SNPs, data have {haplotypes.n_snps}")
+        check_int(sweeps, "sweeps")
+        check_int(burn_in, "burn_in", 0)
+        check_seed(seed)
         if burn_in >= sweeps:
             raise ValueError("burn_in must be smaller than sweeps")
         x = haplotypes.to("cpu").to_numpy().astype(np.int8)
@@ -331,6 +417,9 @@ class RBM:
 
     def save(self, path) -> None:
         """Parameters, optimizer moments, chains and training state (safetensors + JSON), atomically."""
+        bad = self._non_finite()
+        if bad:
+            raise ValueError(f"{path}: not saved, parameter {bad!r} is NaN or infinite")
         arrays = {k: v.cpu().numpy() for k, v in self.params.items()}
         for k, (m, s) in self.moments.items():
             arrays[f"moment1.{k}"], arrays[f"moment2.{k}"] = m.cpu().numpy(), s.cpu().numpy()
@@ -345,89 +434,35 @@ class RBM:
     @classmethod
     def load(cls, path, device: str = "cpu") -> "RBM":
         meta, arrays = load_checkpoint(path, cls.kind)
-        m = cls(**meta["config"], device=device)
-        torch = _torch()
-        t = lambda x: torch.tensor(x, dtype=torch.float32, device=m.device)  # noqa: E731
-        for k in m.params:
-            m.params[k] = t(arrays[k])
-            m.moments[k] = (t(arrays[f"moment1.{k}"]), t(arrays[f"moment2.{k}"]))
+        m = checked_config(path, lambda: cls(**meta["config"], device=device))
+        m._load_params(path, arrays, "", moments=True)
         if "chains" in arrays:
-            m.chains = t(arrays["chains"])
-        st = meta["state"]
-        m.epoch, m.updates, m.step, m.best_epoch = st["epoch"], st["updates"], st["step"], st["best_epoch"]
-        m.aats_trace = [tuple(x) for x in st["aats_trace"]]
-        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}))
+            m.chains = m._tensor(check_tensor(path, arrays, "chains", (m.config["n_chains"], m.config["n_visible"]),
+                                              0.0, 1.0))
+        st = meta.get("state")
+        if not isinstance(st, dict):
+            raise FormatError(path, "config lacks the training 'state'")
+
+        def state():
+            m.epoch, m.updates, m.step = (check_int(st[x], x, 0) for x in ("epoch", "updates", "step"))
+            m.aats_trace = [(check_int(e, "aats_trace epoch"), check_float(a, "aats_trace AATS", high=1.0))
+                            for e, a in st["aats_trace"]]
+            m.best_epoch = st["best_epoch"]
+            if m.best_epoch is not None and m.best_epoch not in dict(m.aats_trace):
+                raise ValueError(f"best_epoch {m.best_epoch!r} is not in aats_trace")
+
+        checked_config(path, state)
+        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.config["n_visible"])
         return m
 
-
-class ConditionalRBMChain:
-    """An RBM on the first window and conditional RBMs for each next window given the previous one.
-
-    For regions too long for one RBM (Yelmen et al. 2023 generate 65,535
-    SNPs this way): window t is generated given the last ``context`` alleles
-    of window t − 1, so samples are drawn end to end.
-    """
-
-    kind = "crbm_chain"
-
-    def __init__(self, n_snps: int, window: int = 5000, context: int | None = None, n_hidden: int = 500,
-                 hidden: str = "relu", training: str = "rdm", k: int = 100, device: str = "cpu", **rbm_options):
-        if window < 1 or n_snps < 1:
-            raise ValueError("n_snps and window must be positive")
-        self.n_snps, self.window = int(n_snps), int(window)
-        self.context = int(min(context or window, window))
-        self.bounds = [(s, min(s + self.window, self.n_snps)) for s in range(0, self.n_snps, self.window)]
-        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, **rbm_options)
-        self.training, self.device = training, device
-        self.models = []
-        for t, (s, e) in enumerate(self.bounds):
-            ctx = 0 if t == 0 else min(self.context, self.bounds[t - 1][1] - self.bounds[t - 1][0])
-            train = training if (t == 0 or training != "pcd") else "cd"
-            self.models.append(RBM(e - s, n_context=ctx, training=train, device=device, **self.options))
-        self.variants = None
-
-    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, progress: bool = False, **fit_options):
-        a = as_alleles(haplotypes)
-        check_fit_input(a, self.n_snps)
-        self.variants = getattr(haplotypes, "variants", None)
-        for t, ((s, e), model) in enumerate(zip(self.bounds, self.models)):
-            ctx = None if t == 0 else a[:, s - model.config["n_context"] : s]
-            model.fit(a[:, s:e], epochs, seed + t, context=ctx, progress=progress, **fit_options)
-        return self
-
-    def sample(self, n: int, k: int | None = None, seed: int = 0) -> HaplotypeMatrix:
-        parts = []
-        for t, model in enumerate(self.models):
-            ctx = None if t == 0 else parts[-1][:, parts[-1].shape[1] - model.config["n_context"]:]
-            parts.append(model.sample(n, k, seed + t, context=ctx).to_numpy())
-        ids = np.array([f"crbm{i}" for i in range(n)])
-        return HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), ids=ids, variants=self.variants)
-
-    def save(self, path) -> None:
-        arrays, configs = {}, []
-        for t, m in enumerate(self.models):
-            arrays.update({f"{t}.{k}": v.cpu().numpy() for k, v in m.params.items()})
-            configs.append(m.config)
-        variant_arrays, variants = variants_to_checkpoint(self.variants)
-        arrays.update(variant_arrays)
-        save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
-                                          "models": configs, "variants": variants}, arrays)
-
-    @classmethod
-    def load(cls, path, device: str = "cpu") -> "ConditionalRBMChain":
-        meta, arrays = load_checkpoint(path, cls.kind)
-        chain = cls.__new__(cls)
-        chain.n_snps, chain.window, chain.context = meta["n_snps"], meta["window"], meta["context"]
-        chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
-        chain.models, chain.device = [], device
-        chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}))
-        torch = _torch()
-        for t, cfg in enumerate(meta["models"]):
-            m = RBM(**cfg, device=device)
-            for k in m.params:
-                m.params[k] = torch.tensor(arrays[f"{t}.{k}"], device=m.device)
-            chain.models.append(m)
-        return chain
+    def _load_params(self, path, arrays: dict, prefix: str, moments: bool) -> None:
+        """Take parameters (and optimizer moments) from checkpoint arrays, each checked against the config."""
+        for k, p in self.params.items():
+            shape = tuple(p.shape)
+            self.params[k] = self._tensor(check_tensor(path, arrays, prefix + k, shape))
+            if moments:
+                self.moments[k] = (self._tensor(check_tensor(path, arrays, f"{prefix}moment1.{k}", shape)),
+                                   self._tensor(check_tensor(path, arrays, f"{prefix}moment2.{k}", shape, 0.0)))
 
 
 class _progress:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import metrics
-from ..io._files import atomic_path
+from ..align import align, has_metadata
 from ..matrix import HaplotypeMatrix
-from ..metrics import quality
+from ..metrics import population, quality
+from . import scoring as _scores
 
 SECTIONS = ("summary", "allele-frequencies", "linkage-disequilibrium", "pca", "distances", "kmers",
             "three-point", "classifiers", "privacy", "overview")
+# Present only when asked for: labels given, embeddings=True, scans given.
+OPTIONAL_SECTIONS = ("populations", "structure", "selection")
 
 
 @dataclass
@@ -25,6 +26,11 @@ class Evaluation:
     table: dict
     details: dict = field(repr=False)
     report: Path | None = None
+    missing_rates: dict = field(default_factory=dict)  # set name -> share of missing alleles
+    alignment_notes: dict = field(default_factory=dict)  # set name -> how its SNPs were matched to the real set
+    populations: dict = field(default_factory=dict)  # set name -> population -> statistics (labels given)
+    positions_known: bool = True  # False: placeholder SNP metadata, LD distances are SNP index differences
+    scans: object = None  # the SelectionScans shown in the report, if any
 
     def to_dataframe(self):
         import pandas as pd
@@ -33,7 +39,8 @@ class Evaluation:
 
 
 def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_triplets: int = 5000,
-             classifiers: bool = True, n_splits: int = 5, seed: int = 0, tie: str = "strict") -> Evaluation:
+             classifiers: bool = True, n_splits: int = 5, seed: int = 0, tie: str = "strict", populations=None,
+             synthetic_populations: dict | None = None, embeddings: bool = False, scans=None) -> Evaluation:
     """Compare a real set with one or several synthetic sets and optionally write an HTML report.
 
     Parameters
@@ -43,12 +50,41 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     out : path of the HTML report (written atomically), or None for numbers only.
     holdout : optional real haplotypes not used in training, for privacy loss and membership inference.
     ld_snps : size of the LD heatmap region (the first SNPs of the first chromosome).
+    populations : optional population label of each real haplotype: adds per-population statistics
+        (:func:`genofast.metrics.population.per_population`) and colours the structure views.
+    synthetic_populations : optional dict set name -> labels of its haplotypes (e.g. from a conditional
+        model); by default a synthetic haplotype takes the label of its nearest real one.
+    embeddings : also fit UMAP and Isomap on the real set and project the synthetic sets (tens of
+        seconds: numba compiles UMAP on first use), shown beside the PCA.
+    scans : a :class:`genofast.metrics.selection.SelectionScans` to show (run it on the whole labelled
+        cohort with :func:`genofast.metrics.selection_scans`; it needs other populations than ``real``).
     """
     if isinstance(synthetic, HaplotypeMatrix):
         synthetic = {"synthetic": synthetic}
     if not synthetic:
         raise ValueError("no synthetic set to evaluate")
-    real = real.to("cpu")
+    real = _haplotypes(real, "real")
+    if real.n_haplotypes == 0:
+        raise ValueError("the real set is empty")
+    notes = {}
+    sets = {}
+    for name, syn in synthetic.items():
+        _, sets[str(name)], info = align(real, _haplotypes(syn, f"synthetic set {name!r}"),
+                                         names=("real", f"synthetic set {name!r}"))
+        if info.flipped or info.reordered:
+            notes[str(name)] = info.describe(f"synthetic set {name!r}")
+    synthetic = sets
+    if holdout is not None:
+        _, holdout, info = align(real, _haplotypes(holdout, "holdout"), names=("real", "holdout"))
+        if info.flipped or info.reordered:
+            notes["holdout"] = info.describe("holdout")
+    labels = None
+    if populations is not None:
+        labels = np.asarray(populations).astype(str)
+        if labels.shape != (real.n_haplotypes,):
+            raise ValueError(f"{labels.size} population labels for {real.n_haplotypes} real haplotypes")
+    missing = {"real": _missing_rate(real), **({"holdout": _missing_rate(holdout)} if holdout is not None else {}),
+               **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
     real_ld = quality.ld_matrix(real, region)
@@ -71,6 +107,14 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
             "aats": metrics.aats(real, syn, tie),
             "copies": metrics.copies(real, syn),
         }
+        d["ld_fidelity"] = quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed)
+        if labels is not None:
+            given = (synthetic_populations or {}).get(name)
+            d["labels"] = population.assign(real, labels, syn) if given is None else np.asarray(given).astype(str)
+            d["populations"] = population.per_population(real, labels, syn, d["labels"], tie, seed)
+        if embeddings:
+            for method in ("umap", "isomap"):
+                d[method] = population.embed(real, syn, method, seed=seed)
         if triplets is not None:
             d["three_point"] = (c3_real, quality.three_point_correlations(syn, triplets))
         if classifiers:
@@ -80,11 +124,33 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
             d["mia"] = metrics.membership_inference(real, holdout, syn)
         details[name] = d
         table[name] = _row(d)
-    result = Evaluation(table, details)
+    if scans is not None:
+        for name, row in scans.table().items():
+            if name in table:
+                table[name].update(row)
+    for row in table.values():
+        row["aggregate score"] = _scores.aggregate(row)
+    result = Evaluation(table, details, missing_rates=missing, alignment_notes=notes,
+                        populations={n: d["populations"] for n, d in details.items() if "populations" in d},
+                        positions_known=has_metadata(real.variants), scans=scans)
     if out is not None:
         result.report = Path(out)
-        _write_report(result.report, real, real_ld, details, table, tie)
+        from .page import write_report
+
+        write_report(result, real, real_ld, tie, labels)
     return result
+
+
+def _haplotypes(x, name: str) -> HaplotypeMatrix:
+    if not isinstance(x, HaplotypeMatrix):
+        kind = type(x).__name__
+        raise ValueError(f"the {name} set must be phased haplotypes (a HaplotypeMatrix), got {kind}")
+    return x.to("cpu")
+
+
+def _missing_rate(h: HaplotypeMatrix) -> float:
+    size = h.n_haplotypes * h.n_snps
+    return h.n_missing / size if size else 0.0
 
 
 def _corr(pair) -> float:
@@ -99,12 +165,16 @@ def _row(d: dict) -> dict:
         "fixed SNPs real": d["af"].fixed_real,
         "fixed SNPs synthetic": d["af"].fixed_synthetic,
         "LD decay r": d["ld_decay"].r,
+        "LD r² MAD by distance": d["ld_fidelity"].decay_mean_abs_diff,
+        "LD level score": d["ld_fidelity"].level_score,
+        "LD r² window r": d["ld_fidelity"].window_r,
         "4-mer r": _corr(d["kmer4"]),
         "8-mer r": _corr(d["kmer8"]),
         "AATS": d["aats"].aats,
         "AA_truth": d["aats"].aa_truth,
         "AA_syn": d["aats"].aa_syn,
         "exact copies": d["copies"].count,
+        "exact copies share": d["copies"].count / max(1, d["aats"].d_syn_real.size),
     }
     if "three_point" in d:
         row["3-point r"] = _corr(d["three_point"])
@@ -118,96 +188,5 @@ def _row(d: dict) -> dict:
 
 
 def scores(row: dict) -> dict:
-    """Normalised scores in [0, 1] (1 best) for the radar chart."""
-    clip = lambda v: float(np.clip(np.nan_to_num(v), 0, 1))  # noqa: E731
-    s = {"allele freq.": clip(row["AF r"]), "LD decay": clip(row["LD decay r"]), "8-mers": clip(row["8-mer r"])}
-    if "3-point r" in row:
-        s["3-point"] = clip(row["3-point r"])
-    acc = [v for k, v in row.items() if k.endswith("accuracy")]
-    if acc:
-        s["indistinguishable"] = clip(1 - 2 * np.mean([abs(0.5 - a) for a in acc]))
-    s["privacy (AATS)"] = clip(1 - 2 * abs(row["AATS"] - 0.5))
-    return s
-
-
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-
-
-def _table(table: dict) -> str:
-    cols = list(dict.fromkeys(k for row in table.values() for k in row))
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = []
-    for name, row in table.items():
-        cells = []
-        for c in cols:
-            v = row.get(c, "")
-            cells.append(f"<td>{v:.3f}</td>" if isinstance(v, float) else f"<td>{v}</td>")
-        body.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
-    return f"<table><tr><th>set</th>{head}</tr>{''.join(body)}</table>"
-
-
-def _write_report(path: Path, real: HaplotypeMatrix, real_ld, details: dict, table: dict, tie: str) -> None:
-    from . import figures
-
-    radar_scores = {n: scores(r) for n, r in table.items()}
-    utility = {n: (r["AATS"], float(np.mean([v for k, v in radar_scores[n].items() if k != "privacy (AATS)"])))
-               for n, r in table.items()}
-    pick = lambda keys: {n: {k: r[k] for k in keys if k in r} for n, r in table.items()}  # noqa: E731
-    sec = []
-
-    def section(anchor, title, text, *content):
-        sec.append(f'<section id="{anchor}"><h2>{html.escape(title)}</h2><p>{text}</p>{"".join(content)}</section>')
-
-    section("summary", "Summary", f"Real set: {real.n_haplotypes} haplotypes x {real.n_snps} SNPs. "
-            "Synthetic sets: " + ", ".join(f"{n} ({d['aats'].d_syn_real.size} haplotypes)" for n, d in details.items()) + ".",
-            _table(table))
-    section("allele-frequencies", "Allele frequencies",
-            "Frequency of allele 1 per SNP, real vs synthetic; r over all SNPs and over SNPs with real frequency "
-            "at most 0.2.", _img(figures.allele_frequencies(details), "allele frequency scatter"),
-            _table(pick(["AF r", "AF r (real freq <= 0.2)", "fixed SNPs real", "fixed SNPs synthetic"])))
-    section("linkage-disequilibrium", "Linkage disequilibrium",
-            f"r² between the first {real_ld.shape[0]} SNPs of chromosome {real.variants.chrom[0]} (real above the "
-            "diagonal, synthetic below), and mean r² by distance (50 log-spaced bins, pairs within chromosomes).",
-            _img(figures.ld_heatmaps(real_ld, details), "LD heatmaps"),
-            _img(figures.ld_decay(details), "LD decay"))
-    section("pca", "Principal components", "PCA fitted on the real haplotypes; synthetic ones projected onto the "
-            "same axes (PC1-PC2, PC3-PC4, PC5-PC6).", _img(figures.pca(details), "PCA"))
-    section("distances", "Pairwise Hamming distances", "Distribution of all pairwise distances within the real "
-            "set, within the synthetic set and between them.", _img(figures.distances(details), "distances"))
-    section("kmers", "Haplotype motifs (k-mers)", "Frequencies of the 2^k motifs in non-overlapping windows of "
-            "k SNPs, real vs synthetic (8-mers shown).",
-            _img(figures.scatter_pairs(details, "kmer8", "8-mer frequency"), "8-mers"),
-            _table(pick(["4-mer r", "8-mer r"])))
-    if all("three_point" in d for d in details.values()):
-        section("three-point", "3-point correlations", "Connected 3-point correlations of SNP triplets within "
-                "20 consecutive SNPs, real vs synthetic on the same triplets.",
-                _img(figures.scatter_pairs(details, "three_point", "3-point correlation"), "3-point"),
-                _table(pick(["3-point r"])))
-    if all("classifiers" in d for d in details.values()):
-        section("classifiers", "Real-vs-synthetic classifiers", "Accuracy of classifiers told to separate real "
-                "from synthetic haplotypes (balanced classes, 67/33 split, mean of several splits); 0.5 means "
-                "indistinguishable.", _table(pick([k for k in next(iter(table.values())) if "accuracy" in k])))
-    section("privacy", "Privacy", f"Nearest-neighbour adversarial accuracy (tie rule: {tie}); 0.5 is ideal, "
-            "values near 0 mean the synthetic set copies real haplotypes. Privacy loss and membership inference "
-            "appear when a held-out real set is given.",
-            _table(pick(["AATS", "AA_truth", "AA_syn", "exact copies", "privacy loss", "MIA AUC"])))
-    section("overview", "Overview", "Normalised scores per set (1 best) and the privacy-utility trade-off.",
-            _img(figures.radar(radar_scores), "radar chart"), _img(figures.privacy_utility(utility), "privacy-utility"))
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>genofast evaluation</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }}
-nav a {{ margin-right: 1em; }}
-table {{ border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }}
-td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-img {{ max-width: 100%; display: block; margin: 1em 0; }}
-section {{ border-top: 1px solid #ddd; margin-top: 2em; }}
-</style></head><body>
-<h1>How real are these artificial genomes?</h1>
-<nav>{''.join(f'<a href="#{s}">{s.replace("-", " ")}</a>' for s in SECTIONS)}</nav>
-{''.join(sec)}
-</body></html>
-"""
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(page)
+    """Normalised scores in [0, 1] (1 best) for the radar chart: realism scores and privacy (see :mod:`.scoring`)."""
+    return _scores.radar(row)

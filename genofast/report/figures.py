@@ -124,11 +124,84 @@ def radar(scores: dict) -> bytes:
 
 
 def privacy_utility(points: dict) -> bytes:
+    """points: name -> (AATS, utility U, privacy P, aggregate score)."""
     fig, ax = plt.subplots(figsize=(5, 4))
-    for (name, (aats, utility)), color in zip(points.items(), COLORS):
+    for (name, (aats, utility, _, score)), color in zip(points.items(), COLORS):
         ax.scatter([aats], [utility], color=color, s=60, label=name)
-        ax.annotate(name, (aats, utility), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        ax.annotate(f"{name} ({score:.2f})", (aats, utility), textcoords="offset points", xytext=(5, 5), fontsize=8)
     ax.axvline(0.5, color=REAL_COLOR, lw=0.8, ls="--")
-    ax.set(xlabel="AATS (0.5 ideal; low = copies, high = unrealistic)", ylabel="utility score (1 best)",
-           title="privacy-utility", xlim=(0, 1), ylim=(0, 1.05))
+    ax.set(xlabel="AATS (0.5 ideal; low = copies, high = unrealistic)", ylabel="utility score U (1 best)",
+           title="privacy-utility (aggregate score in brackets)", xlim=(0, 1), ylim=(0, 1.05))
+    return _png(fig)
+
+
+def _population_colors(labels) -> dict:
+    return {p: c for p, c in zip(dict.fromkeys(labels), COLORS[::-1] + COLORS)}
+
+
+def embeddings(results: dict, labels=None) -> bytes:
+    """Rows: sets; columns: UMAP, Isomap. Real in circles, synthetic in crosses; per population colour with labels."""
+    methods = [m for m in ("umap", "isomap") if m in next(iter(results.values()))]
+    fig, axes = plt.subplots(len(results), len(methods), figsize=(5 * len(methods), 4.2 * len(results)),
+                             squeeze=False)
+    pop_colors = _population_colors(labels) if labels is not None else None
+    for row, ((name, r), color) in enumerate(zip(results.items(), COLORS)):
+        for col, m in enumerate(methods):
+            ax, e = axes[row, col], r[m]
+            if pop_colors is None:
+                ax.scatter(*e.real.T, s=4, alpha=0.4, color=REAL_COLOR, label="real")
+                ax.scatter(*e.synthetic.T, s=6, alpha=0.5, color=color, marker="x", label=name)
+            else:
+                for p, c in pop_colors.items():
+                    ax.scatter(*e.real[labels == p].T, s=4, alpha=0.3, color=c, label=f"real {p}")
+                    ax.scatter(*e.synthetic[r["labels"] == p].T, s=8, alpha=0.6, color=c, marker="x")
+            ax.set(title=f"{name}: {'UMAP' if m == 'umap' else 'Isomap'}", xticks=[], yticks=[])
+            if col == 0:
+                ax.legend(fontsize=7, markerscale=2, loc="best")
+    return _png(fig)
+
+
+PER_POPULATION = ("synthetic share", "AF r", "LD r² window r", "AATS")
+
+
+def per_population(populations: dict) -> bytes:
+    """populations: set name -> population -> statistics. One panel per statistic, bars per population and set."""
+    names = list(populations)
+    pops = list(dict.fromkeys(p for rows in populations.values() for p in rows))
+    fig, axes = plt.subplots(1, len(PER_POPULATION), figsize=(3.6 * len(PER_POPULATION), 3.4), squeeze=False)
+    width = 0.8 / len(names)
+    x = np.arange(len(pops))
+    for ax, stat in zip(axes[0], PER_POPULATION):
+        if stat == "synthetic share":
+            ax.bar(x - 0.4 + width * len(names) / 2, [populations[names[0]][p]["real share"] for p in pops],
+                   width * len(names), color="none", edgecolor=REAL_COLOR, label="real share")
+        for k, (name, color) in enumerate(zip(names, COLORS)):
+            v = [populations[name].get(p, {}).get(stat, np.nan) for p in pops]
+            ax.bar(x - 0.4 + width * (k + 0.5), np.nan_to_num(v), width, color=color, label=name)
+        if stat == "AATS":
+            ax.axhline(0.5, color=REAL_COLOR, lw=0.8, ls="--")
+        ax.set_xticks(x, pops, fontsize=8, rotation=45 if len(pops) > 6 else 0)
+        ax.set(title=stat, ylim=(min(0, ax.get_ylim()[0]), 1))
+    axes[0, 0].legend(fontsize=7)
+    return _png(fig)
+
+
+def selection_scan(scan) -> bytes:
+    """One row per set (real first): scores along the genome, the real top windows as grey bands."""
+    sets = {"real": scan.real, **scan.synthetic}
+    fig, axes = plt.subplots(len(sets), 1, figsize=(11, 1.9 * len(sets)), sharex=True, squeeze=False)
+    top = np.argsort(-np.nan_to_num(scan.real_windows, nan=-np.inf), kind="stable")[: scan.n_top]
+    x = scan.positions / 1e6
+    for ax, ((name, v), color) in zip(axes[:, 0], zip(sets.items(), [REAL_COLOR] + COLORS)):
+        for w in top:
+            ax.axvspan(scan.window_start[w] / 1e6, scan.window_stop[w] / 1e6, color="#bbbbbb", alpha=0.6, lw=0)
+        ok = np.isfinite(v)
+        ax.scatter(x[ok], v[ok], s=3, color=color)
+        if ok.any():
+            ax.axhline(np.percentile(v[ok], 99), color="black", lw=0.8, ls=":")
+        title = name if name == "real" else f"{name}: r = {scan.r[name]:.2f}, top overlap {scan.top_overlap[name]:.2f}"
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_ylabel(scan.name, fontsize=8)
+    axes[-1, 0].set_xlabel("position (Mb); dotted: 99th percentile of the set")
+    fig.suptitle(scan.label, fontsize=10)
     return _png(fig)

@@ -1,0 +1,104 @@
+"""Conditional RBMs chained along the genome, for regions too long for one RBM (Yelmen et al. 2023)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..matrix import HaplotypeMatrix
+from ._base import (as_alleles, check_fit_input, check_int, check_memory, check_sample_count, check_seed,
+                    checked_config, load_checkpoint, save_checkpoint, variants_from_checkpoint, variants_to_checkpoint)
+from .rbm import RBM
+
+
+class ConditionalRBMChain:
+    """An RBM on the first window and conditional RBMs for each next window given the previous one.
+
+    For regions too long for one RBM (Yelmen et al. 2023 generate 65,535
+    SNPs this way): window t is generated given the last ``context`` alleles
+    of window t − 1, so samples are drawn end to end.
+    """
+
+    kind = "crbm_chain"
+
+    def __init__(self, n_snps: int, window: int = 5000, context: int | None = None, n_hidden: int = 500,
+                 hidden: str = "relu", training: str = "rdm", k: int = 100, device: str = "cpu", **rbm_options):
+        self.n_snps, self.window = check_int(n_snps, "n_snps"), check_int(window, "window")
+        if context is not None:
+            check_int(context, "context")
+        self.context = int(min(context or window, window))
+        self.bounds = [(s, min(s + self.window, self.n_snps)) for s in range(0, self.n_snps, self.window)]
+        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, **rbm_options)
+        self.training, self.device = training, device
+        self.models = []
+        for t, (s, e) in enumerate(self.bounds):
+            ctx = 0 if t == 0 else min(self.context, self.bounds[t - 1][1] - self.bounds[t - 1][0])
+            train = training if (t == 0 or training != "pcd") else "cd"
+            self.models.append(RBM(e - s, n_context=ctx, training=train, device=device, **self.options))
+        self.variants = None
+
+    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, progress: bool = False, **fit_options):
+        check_seed(seed)
+        a = as_alleles(haplotypes)
+        check_fit_input(a, self.n_snps)
+        self.variants = getattr(haplotypes, "variants", None)
+        for t, ((s, e), model) in enumerate(zip(self.bounds, self.models)):
+            ctx = None if t == 0 else a[:, s - model.config["n_context"] : s]
+            model.fit(a[:, s:e], epochs, seed + t, context=ctx, progress=progress, **fit_options)
+        return self
+
+    def sample_bytes(self, n: int) -> int:
+        """Host memory of :meth:`sample`: the windows' samplers one at a time, unpacked windows, the result."""
+        return max(m.sample_bytes(n) for m in self.models) + 3 * n * self.n_snps
+
+    def sample_seconds(self, n: int, k: int | None = None) -> float:
+        return sum(m.sample_seconds(n, k) for m in self.models)
+
+    def sample(self, n: int, k: int | None = None, seed: int = 0) -> HaplotypeMatrix:
+        n = check_sample_count(n)
+        check_seed(seed)
+        check_memory(self.sample_bytes(n), f"sampling {n} haplotypes x {self.n_snps} SNPs", "sample fewer per call")
+        parts = []
+        for t, model in enumerate(self.models):
+            ctx = None if t == 0 else parts[-1][:, parts[-1].shape[1] - model.config["n_context"]:]
+            parts.append(model.sample(n, k, seed + t, context=ctx).to_numpy())
+        ids = np.array([f"crbm{i}" for i in range(n)])
+        return HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), ids=ids, variants=self.variants)
+
+    def save(self, path) -> None:
+        arrays, configs = {}, []
+        for t, m in enumerate(self.models):
+            bad = m._non_finite()
+            if bad:
+                raise ValueError(f"{path}: not saved, parameter {bad!r} of window {t} is NaN or infinite")
+            arrays.update({f"{t}.{k}": v.cpu().numpy() for k, v in m.params.items()})
+            configs.append(m.config)
+        variant_arrays, variants = variants_to_checkpoint(self.variants)
+        arrays.update(variant_arrays)
+        save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
+                                          "models": configs, "variants": variants}, arrays)
+
+    @classmethod
+    def load(cls, path, device: str = "cpu") -> "ConditionalRBMChain":
+        meta, arrays = load_checkpoint(path, cls.kind)
+        chain = cls.__new__(cls)
+
+        def layout():
+            chain.n_snps, chain.window = check_int(meta["n_snps"], "n_snps"), check_int(meta["window"], "window")
+            chain.context = check_int(meta["context"], "context", 1, chain.window)
+            chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
+            chain.models, chain.device = [], device
+            if len(meta["models"]) != len(chain.bounds):
+                raise ValueError(f"{len(meta['models'])} window models for {len(chain.bounds)} windows")
+            for t, (cfg, (s, e)) in enumerate(zip(meta["models"], chain.bounds)):
+                m = RBM(**cfg, device=device)
+                ctx = 0 if t == 0 else min(chain.context, chain.bounds[t - 1][1] - chain.bounds[t - 1][0])
+                if (m.config["n_visible"], m.config["n_context"]) != (e - s, ctx):
+                    raise ValueError(f"window model {t} has {m.config['n_visible']} SNPs and context "
+                                     f"{m.config['n_context']}, the windows imply {e - s} and {ctx}")
+                chain.models.append(m)
+
+        checked_config(path, layout)
+        for t, m in enumerate(chain.models):
+            m._load_params(path, arrays, f"{t}.", moments=False)
+        chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}), path, chain.n_snps)
+        return chain
