@@ -27,15 +27,24 @@ def _check_seed(seed) -> int:
 
 
 def _check_genotypes(genotypes) -> GenotypeMatrix:
-    if not isinstance(genotypes, GenotypeMatrix):
-        raise TypeError(f"expected a GenotypeMatrix, got {type(genotypes).__name__}")
-    return genotypes
+    """A GenotypeMatrix, or an array-like of dosages (-1 = missing) packed once, as scikit-allel users hold them."""
+    if isinstance(genotypes, GenotypeMatrix):
+        return genotypes
+    if isinstance(genotypes, HaplotypeMatrix):
+        raise TypeError("expected unphased genotypes, got a HaplotypeMatrix (use .to_genotypes())")
+    return GenotypeMatrix.from_numpy(np.asarray(genotypes))
+
+
+def _as_haplotypes(h) -> HaplotypeMatrix:
+    if isinstance(h, HaplotypeMatrix):
+        return h
+    if isinstance(h, GenotypeMatrix):
+        raise TypeError("expected haplotypes, got a GenotypeMatrix")
+    return HaplotypeMatrix.from_numpy(np.asarray(h))
 
 
 def _check_haplotypes(genotypes: GenotypeMatrix, *haps: HaplotypeMatrix) -> None:
     for h in haps:
-        if not isinstance(h, HaplotypeMatrix):
-            raise TypeError(f"expected a HaplotypeMatrix, got {type(h).__name__}")
         if h.shape != genotypes.shape:
             raise ValueError(f"haplotypes of shape {h.shape} do not match genotypes of shape {genotypes.shape}")
 
@@ -77,6 +86,7 @@ def complement(genotypes: GenotypeMatrix, haplotype: HaplotypeMatrix) -> Complem
     missing haplotype allele at a heterozygous call leaves both unknown.
     """
     g = _check_genotypes(genotypes)
+    haplotype = _as_haplotypes(haplotype)
     _check_haplotypes(g, haplotype)
     h, o, missing, n = kernels.complement(g.words, haplotype.words, g.n_snps, haplotype.missing)
     return Complement(_haps(g, h, missing, "A"), _haps(g, o, missing, "B"), int(n))
@@ -100,6 +110,7 @@ def reconcile(genotypes: GenotypeMatrix, hap_a: HaplotypeMatrix, hap_b: Haplotyp
     is for). Input missing masks are ignored: predictions are taken as given.
     """
     g = _check_genotypes(genotypes)
+    hap_a, hap_b = _as_haplotypes(hap_a), _as_haplotypes(hap_b)
     _check_haplotypes(g, hap_a, hap_b)
     a, b, n = kernels.reconcile(g.words, hap_a.words, hap_b.words, g.n_snps, _check_seed(seed))
     return Reconciled(_haps(g, a, None, "A"), _haps(g, b, None, "B"), int(n))

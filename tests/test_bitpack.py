@@ -57,7 +57,7 @@ def test_code_order_documented():
 def test_haplotypes_to_genotypes_against_numpy(rng):
     a = rng.integers(0, 2, (8, 150), dtype=np.uint8)
     missing = rng.random((8, 150)) < 0.1
-    h = HaplotypeMatrix.from_numpy(np.where(missing, -1, a).astype(np.int8))
+    h = HaplotypeMatrix.from_numpy(np.where(missing, np.int8(-1), a.astype(np.int8)))
     g = h.to_genotypes().to_numpy()
     expect = a[0::2].astype(np.int8) + a[1::2]
     expect[missing[0::2] | missing[1::2]] = -1

@@ -201,16 +201,16 @@ def membership_inference(train, holdout, synthetic) -> MembershipInference:
     dn = _numpy(kernels.nearest_neighbors(holdout, synthetic, 1)[0])[:, 0]
     if dm.size == 0 or dn.size == 0:
         raise ValueError("membership inference needs at least one member and one non-member")
-    # P(score_member > score_non_member) with score = -distance.
+    return MembershipInference(distance_auc(dm, dn), dm, dn)
+
+
+def distance_auc(member_distances: np.ndarray, non_member_distances: np.ndarray) -> float:
+    """P(a member is closer than a non-member), ties counted one half: the Mann–Whitney U over average ranks."""
+    dm, dn = member_distances, non_member_distances
     all_d = np.concatenate([dm, dn])
     order = np.argsort(all_d, kind="mergesort")
     ranks = np.empty(all_d.size, dtype=np.float64)
-    sorted_d = all_d[order]
-    # average ranks over ties
-    uniq, start, counts = np.unique(sorted_d, return_index=True, return_counts=True)
-    avg = start + (counts + 1) / 2.0
-    ranks[order] = np.repeat(avg, counts)
-    r_members = ranks[: dm.size].sum()
-    u = r_members - dm.size * (dm.size + 1) / 2.0  # pairs where a member is farther
-    auc = 1.0 - u / (dm.size * dn.size)
-    return MembershipInference(float(auc), dm, dn)
+    _, start, counts = np.unique(all_d[order], return_index=True, return_counts=True)
+    ranks[order] = np.repeat(start + (counts + 1) / 2.0, counts)
+    u = ranks[: dm.size].sum() - dm.size * (dm.size + 1) / 2.0  # pairs where a member is farther
+    return float(1.0 - u / (dm.size * dn.size))

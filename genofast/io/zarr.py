@@ -1,0 +1,233 @@
+"""VCF Zarr stores (the layout bio2zarr writes and sgkit reads), streamed chunk by chunk.
+
+A store is a Zarr group with ``call_genotype`` (variants x samples x ploidy,
+int8, -1 = missing), ``call_genotype_phased`` (variants x samples),
+``call_genotype_mask``, ``variant_position``, ``variant_contig`` (index into
+``contig_id``), ``variant_allele`` (REF, ALT...), ``variant_id`` and
+``sample_id`` (VCF Zarr specification 0.5). The same conventions as
+:func:`genofast.io.read_vcf` apply: phased stores become a
+:class:`HaplotypeMatrix` (rows 2i, 2i+1 = sample i, ids ``<sample>_A/_B``),
+unphased ones a :class:`GenotypeMatrix`; allele 1 is the ALT allele.
+
+Genotype calls are read and written one block of variants at a time, so no
+more than one block is ever held unpacked; only the packed matrix (1 bit per
+allele) grows with the cohort.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import kernels
+from ..matrix import GenotypeMatrix, HaplotypeMatrix, Variants
+from ._files import FormatError
+
+# A multiple of 64 variants per block: then each block packs to whole uint64
+# words (haplotypes 64 per word, genotypes 32) and blocks join by concatenation.
+_WORD_ALIGN = 64
+DEFAULT_CHUNK_VARIANTS = 10_000
+_REQUIRED = ("call_genotype", "variant_position", "variant_allele", "sample_id")
+
+
+def _open(path):
+    import zarr
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no such Zarr store: {p}")
+    try:
+        group = zarr.open_group(str(p), mode="r")
+    except Exception as e:  # zarr raises several unrelated types for "not a group"
+        raise FormatError(p, f"not a Zarr group: {e}") from e
+    absent = [name for name in _REQUIRED if name not in group]
+    if absent:
+        raise FormatError(p, f"not a VCF Zarr store: missing array(s) {', '.join(absent)}")
+    return group
+
+
+def _strings(array) -> np.ndarray:
+    # Through object: numpy cannot cast its variable-width StringDType (zarr 3's strings) to str directly.
+    return np.asarray(array[...]).astype(object).astype(str)
+
+
+def _variants(path, group) -> Variants:
+    n = group["call_genotype"].shape[0]
+    alleles = _strings(group["variant_allele"])
+    if alleles.ndim != 2 or alleles.shape[0] != n:
+        raise FormatError(path, f"variant_allele has shape {alleles.shape}, expected ({n}, alleles)")
+    n_alleles = (alleles != "").sum(axis=1)
+    if (n_alleles > 2).any():
+        v = int(np.argmax(n_alleles > 2))
+        raise FormatError(path, f"variant {v} (position {group['variant_position'][v]}) has "
+                                f"{n_alleles[v] - 1} ALT alleles; genofast reads biallelic sites")
+    alt = alleles[:, 1] if alleles.shape[1] > 1 else np.full(n, "", dtype=str)
+    alt = np.where(alt == "", ".", alt)  # a monomorphic site's ALT reads as "." in VCF
+    if "variant_contig" in group and "contig_id" in group:
+        chrom = _strings(group["contig_id"])[np.asarray(group["variant_contig"][...], dtype=np.int64)]
+    else:
+        chrom = np.full(n, ".", dtype=str)
+    ids = _strings(group["variant_id"]) if "variant_id" in group else np.full(n, ".", dtype=str)
+    ids = np.where(ids == "", ".", ids)
+    position = np.asarray(group["variant_position"][...], dtype=np.int64)
+    return Variants(chrom, position, ids, alleles[:, 0], alt)
+
+
+def _blocks(n: int, chunk_variants: int):
+    step = max(_WORD_ALIGN, -(-int(chunk_variants) // _WORD_ALIGN) * _WORD_ALIGN)
+    return [(v0, min(v0 + step, n)) for v0 in range(0, n, step)]
+
+
+def read_zarr(path, *, phased: bool | None = None, chunk_variants: int = DEFAULT_CHUNK_VARIANTS):
+    """Read the biallelic diploid calls of a VCF Zarr store, one block of variants at a time.
+
+    ``phased`` as in :func:`genofast.io.read_vcf`: None gives haplotypes when
+    no heterozygous call is unphased and genotypes otherwise; True requires
+    phased calls (error naming the first unphased heterozygote); False
+    always gives genotypes. ``chunk_variants`` bounds the variants held
+    unpacked at once (rounded up to a multiple of 64). Errors name the store,
+    the variant and the sample.
+    """
+    path = Path(path)
+    group = _open(path)
+    calls = group["call_genotype"]
+    if calls.ndim != 3 or calls.shape[2] != 2:
+        raise FormatError(path, f"call_genotype has shape {calls.shape}; genofast reads diploid calls "
+                                "(variants x samples x 2)")
+    n_variants, n_samples, _ = calls.shape
+    if n_variants == 0:
+        raise FormatError(path, "no variants in store")
+    samples = _strings(group["sample_id"])
+    if samples.shape != (n_samples,):
+        raise FormatError(path, f"sample_id has {samples.size} entries but call_genotype {n_samples} samples")
+    variants = _variants(path, group)
+    phase = group.get("call_genotype_phased")
+    words, missing, all_phased = [], [], True
+    for v0, v1 in _blocks(n_variants, chunk_variants):
+        gt = np.asarray(calls[v0:v1])
+        bad = (gt < -1) | (gt > 1)
+        if bad.any():
+            v, s, _ = (int(x) for x in np.argwhere(bad)[0])
+            what = "a haploid or mixed-ploidy call" if gt[v, s].min() < -1 else f"allele {gt[v, s].max()}"
+            raise FormatError(path, f"variant {v0 + v} (position {variants.position[v0 + v]}), sample "
+                                    f"{samples[s]}: {what}; genofast reads biallelic diploid calls")
+        heterozygous = (gt[:, :, 0] != gt[:, :, 1]) & (gt >= 0).all(axis=2)
+        unphased = heterozygous & ~np.asarray(phase[v0:v1], dtype=bool) if phase is not None else heterozygous
+        if unphased.any():
+            if phased is True:
+                v, s = (int(x) for x in np.argwhere(unphased)[0])
+                raise FormatError(path, f"variant {v0 + v} (position {variants.position[v0 + v]}), sample "
+                                        f"{samples[s]}: unphased heterozygous call, but phased=True")
+            all_phased = False
+        # variants x samples x 2 -> haplotype rows (sample i: rows 2i, 2i+1) x variants
+        alleles = gt.transpose(1, 2, 0).reshape(2 * n_samples, v1 - v0)
+        is_missing = alleles < 0
+        words.append(kernels.pack_haplotypes(np.where(is_missing, 0, alleles).astype(np.uint8)))
+        missing.append(kernels.pack_haplotypes(is_missing))
+    words, missing = np.concatenate(words, axis=1), np.concatenate(missing, axis=1)
+    has_missing = bool(missing.any())
+    if phased is not False and all_phased:
+        hap_ids = np.array([f"{s}_{h}" for s in samples for h in "AB"])
+        return HaplotypeMatrix(words, n_variants, missing if has_missing else None, hap_ids, variants)
+    haplotypes = HaplotypeMatrix(words, n_variants, missing if has_missing else None, None, variants)
+    genotypes = haplotypes.to_genotypes()
+    return GenotypeMatrix(genotypes.words, n_variants, samples, variants)
+
+
+def _calls(matrix, v0: int, v1: int):
+    """Calls (variants x samples x 2, int8) and phase flags for variants v0..v1 of a matrix."""
+    block = matrix[:, v0:v1].to_numpy().astype(np.int8)
+    if isinstance(matrix, HaplotypeMatrix):
+        gt = block.reshape(-1, 2, v1 - v0).transpose(2, 0, 1)
+        return np.ascontiguousarray(gt), True
+    # Unphased dosages: 0 -> 0/0, 1 -> 0/1, 2 -> 1/1, missing -> ./.
+    first = np.where(block < 0, -1, (block == 2).astype(np.int8))
+    second = np.where(block < 0, -1, (block >= 1).astype(np.int8))
+    return np.ascontiguousarray(np.stack([first, second], axis=2).transpose(1, 0, 2)), False
+
+
+def write_zarr(path, matrix: HaplotypeMatrix | GenotypeMatrix, *, chunk_variants: int = DEFAULT_CHUNK_VARIANTS,
+               chunk_samples: int = 10_000) -> None:
+    """Write a matrix as a VCF Zarr store (the bio2zarr layout, Zarr format 2), atomically.
+
+    The store is built in a temporary directory beside ``path`` and renamed
+    into place; a failed write leaves an existing store as it was. Calls are
+    unpacked one block of ``chunk_variants`` variants at a time.
+    """
+    import zarr
+
+    if not isinstance(matrix, (HaplotypeMatrix, GenotypeMatrix)):
+        raise TypeError(f"expected a HaplotypeMatrix or GenotypeMatrix, got {type(matrix).__name__}")
+    matrix = matrix.to("cpu")
+    is_phased = isinstance(matrix, HaplotypeMatrix)
+    if is_phased and matrix.shape[0] % 2:
+        raise ValueError(f"{path}: a phased store needs an even number of haplotypes (two per sample)")
+    samples = [str(i).rsplit("_", 1)[0] for i in matrix.ids[::2]] if is_phased else [str(i) for i in matrix.ids]
+    n_variants, n_samples = matrix.n_snps, len(samples)
+    v = matrix.variants
+    contigs, contig_index = np.unique(np.asarray(v.chrom).astype(str), return_inverse=True)
+    alt = np.asarray(v.alt).astype(str)
+    alleles = np.stack([np.asarray(v.ref).astype(str), np.where(alt == ".", "", alt)], axis=1)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        group = zarr.open_group(str(tmp), mode="w", zarr_format=2)
+        group.attrs.update({"vcf_zarr_version": "0.5", "source": "genofast"})
+        cv, cs = max(1, min(chunk_variants, n_variants)), max(1, min(chunk_samples, n_samples))
+
+        def array(name, data, dims, chunks=None):
+            data = np.asarray(data)
+            a = group.create_array(name, shape=data.shape, dtype=str if data.dtype.kind == "U" else data.dtype,
+                                   chunks=chunks or data.shape or (1,))
+            a[...] = data
+            a.attrs["_ARRAY_DIMENSIONS"] = list(dims)  # xarray/sgkit read dimension names from here
+            return a
+
+        array("sample_id", np.array(samples, dtype=str), ["samples"])
+        array("contig_id", contigs, ["contigs"])
+        array("variant_contig", contig_index.astype(np.int32), ["variants"])
+        array("variant_position", np.asarray(v.position, dtype=np.int32), ["variants"])
+        array("variant_id", np.asarray(v.id).astype(str), ["variants"])
+        array("variant_allele", alleles, ["variants", "alleles"])
+        dims3 = ["variants", "samples", "ploidy"]
+        gt = group.create_array("call_genotype", shape=(n_variants, n_samples, 2), dtype=np.int8,
+                                chunks=(cv, cs, 2), fill_value=-1)
+        mask = group.create_array("call_genotype_mask", shape=(n_variants, n_samples, 2), dtype=bool,
+                                  chunks=(cv, cs, 2), fill_value=False)
+        phase = group.create_array("call_genotype_phased", shape=(n_variants, n_samples), dtype=bool,
+                                   chunks=(cv, cs), fill_value=False)
+        for a, dims in ((gt, dims3), (mask, dims3), (phase, dims3[:2])):
+            a.attrs["_ARRAY_DIMENSIONS"] = dims
+        # Blocks aligned to the store's chunks, so each chunk is written once.
+        for v0 in range(0, n_variants, cv):
+            v1 = min(v0 + cv, n_variants)
+            calls, block_phased = _calls(matrix, v0, v1)
+            gt[v0:v1] = calls
+            mask[v0:v1] = calls < 0
+            phase[v0:v1] = np.full((v1 - v0, n_samples), block_phased)
+        _replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """Move the finished store into place; an old store is set aside first and removed only after."""
+    if not path.exists():
+        os.rename(tmp, path)
+        return
+    if not path.is_dir():
+        raise FileExistsError(f"{path}: exists and is not a Zarr directory store; not replacing it")
+    old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+    os.rename(path, old / "store")
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.rename(old / "store", path)  # put the old store back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
