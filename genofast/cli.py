@@ -220,6 +220,12 @@ def simulate(out: Path = typer.Option(Path("simulated"), "--out", help="Output f
     console.print(f"wrote {sim.haplotypes.n_haplotypes} haplotypes x {sim.haplotypes.n_snps} SNPs to {out}/")
 
 
+def _rbm_defaults() -> dict:
+    from .models.rbm import DEFAULTS
+
+    return DEFAULTS
+
+
 def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
     from .models._base import available_memory, check_memory
 
@@ -232,29 +238,39 @@ def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
 
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
-                batch_size: int, device: str, window: int):
+                batch_size: int, chains: int, device: str, window: int):
     from .models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
         return Bernoulli()
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
-    return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=batch_size,
+    return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
                device=device)
+
+
+# The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
+RBM_DEFAULTS = _rbm_defaults()
 
 
 @command
 def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, phased .vcf, .npz)."),
           out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
           model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, bernoulli or markov."),
-          epochs: int = typer.Option(60), hidden: int = typer.Option(100, help="RBM hidden units."),
-          units: str = typer.Option("relu", help="RBM hidden units: relu or bernoulli."),
-          training: str = typer.Option("rdm", help="RBM training: rdm, pcd or cd."),
-          k: int = typer.Option(50, help="Gibbs sweeps per update (and per sample for rdm)."),
-          lr: float = typer.Option(3e-3), batch_size: int = typer.Option(64),
+          epochs: int = typer.Option(60),
+          hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units."),
+          units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
+          training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
+          k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
+          lr: float = typer.Option(RBM_DEFAULTS["lr"]), batch_size: int = typer.Option(RBM_DEFAULTS["batch_size"]),
+          chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
           window: int = typer.Option(3, help="Markov-chain window."),
           eval_every: Optional[int] = typer.Option(None, help="Epochs between AATS checks (keeps the best)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
+          fingerprints: bool = typer.Option(True, help="Store a 64-bit hash of each training haplotype in the "
+                                            "checkpoint, so `generate` can refuse exact copies. Anyone holding the "
+                                            "checkpoint and a known haplotype can then test whether it was "
+                                            "trained on (the same information a copy check needs)."),
           legend: Optional[Path] = LEGEND,
           seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Train a model on haplotypes and save it."""
@@ -276,6 +292,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
         check_int(hidden, "--hidden")
         check_int(k, "--k")
         check_int(batch_size, "--batch-size")
+        check_int(chains, "--chains")
         check_float(lr, "--lr", low_open=True)
         if eval_every is not None:
             check_int(eval_every, "--eval-every")
@@ -285,11 +302,11 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     t = time.perf_counter()
     if model is ModelKind.rbm:
         m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
-            model, h.n_snps, hidden, units, training, k, lr, batch_size, _device(device), window)
+            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window)
         _check_training_size(m, h, epochs)
-        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out)
+        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints)
     else:
-        m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, "cpu", window).fit(h)
+        m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, "cpu", window).fit(h)
     m.save(out)
     console.print(f"trained {model.value} on {h.n_haplotypes} x {h.n_snps} in {time.perf_counter() - t:.1f} s; "
                   f"saved {out}")
@@ -315,8 +332,18 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
              out: Path = typer.Option(..., "--out", help="Output (.hapt[.gz], .vcf[.gz], .npz)."),
              n: int = typer.Option(1000, "-n", "--n", help="Haplotypes to generate."),
              k: Optional[int] = typer.Option(None, help="Gibbs sweeps (RBM; default: the model's)."),
+             training: Optional[Path] = typer.Option(None, "--training", help="The training haplotypes: refuse "
+                                                     "synthetic ones within --max-distance of them."),
+             max_distance: int = typer.Option(0, "--max-distance", help="Hamming distance counted as a copy "
+                                              "(above 0 needs --training)."),
+             allow_copies: bool = typer.Option(False, "--allow-copies", help="Write even if some synthetic "
+                                               "haplotypes copy training ones."),
              seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
-    """Generate artificial haplotypes from a trained model."""
+    """Generate artificial haplotypes from a trained model.
+
+    Before writing, synthetic haplotypes are checked against the training set (the --training file, or the
+    fingerprints stored in the checkpoint), and the output is refused if any copies one, unless --allow-copies.
+    """
     from . import io
     from .models import RBM, ConditionalRBMChain, load
     from .models._base import available_memory, check_int, check_memory, check_seed
@@ -330,8 +357,14 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
         raise ValueError(f"{out}: writing PLINK filesets is not supported; write .vcf.gz, .hapt or .npz")
     if kind in ("vcf", "plink") and n % 2:
         raise ValueError(f"-n must be even for {out}: it holds two haplotypes per diploid sample, got {n}")
+    check_int(max_distance, "--max-distance", 0)
+    if max_distance and training is None:
+        raise ValueError("--max-distance above 0 needs --training: fingerprints find exact copies only")
     _check_output(out)
     m = load(model, device=_device(device))
+    train_h = _read_haplotypes(training) if training is not None else None
+    if train_h is not None and train_h.n_snps != m.n_snps:
+        raise ValueError(f"--training {training} has {train_h.n_snps} SNPs, the model {m.n_snps}")
     gibbs = isinstance(m, (RBM, ConditionalRBMChain))
     if k is not None and not gibbs:
         console.print(f"note: --k applies to RBM models only; ignored for the {m.kind} model")
@@ -342,9 +375,30 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
     if gibbs:
         _check_time(m.sample_seconds(n, k), what, "lower --k or -n")
     with console.status(f"sampling {n} haplotypes"):
-        syn = m.sample(n, k, seed=seed) if gibbs else m.sample(n, seed=seed)
+        syn = m.sample(n, k, seed=seed, allow_copies=True) if isinstance(m, RBM) else \
+            m.sample(n, k, seed=seed) if gibbs else m.sample(n, seed=seed)
+    _privacy_gate(m, syn, train_h, max_distance, allow_copies, model)
     io.write(out, syn)
     console.print(f"wrote {syn.n_haplotypes} x {syn.n_snps} to {out}")
+
+
+def _privacy_gate(m, syn, train_h, max_distance: int, allow_copies: bool, model: Path) -> None:
+    """Refuse (before anything is written) synthetic haplotypes that copy training ones, unless allowed."""
+    from .models._gate import copied_rows, refuse_copies
+
+    stored = getattr(m, "fingerprints", None)
+    if train_h is None and stored is None:
+        console.print(f"note: {model} holds no training fingerprints and no --training was given: copies of "
+                      "training haplotypes were not checked")
+        return
+    with console.status("checking for copies of training haplotypes"):
+        rows = copied_rows(syn, train_h, stored, max_distance)
+    if allow_copies:
+        if len(rows):
+            console.print(f"warning: {len(rows)} of {syn.n_haplotypes} synthetic haplotypes copy training "
+                          "haplotypes; written anyway (--allow-copies)")
+        return
+    refuse_copies(rows, syn.n_haplotypes, f"{model}", max_distance)
 
 
 @command
@@ -380,7 +434,15 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
     for note in getattr(result, "alignment_notes", {}).values():
         console.print(f"note: {note}")
     _summary(result.table)
+    _warn_copies(result.table)
     console.print(f"report: {out}")
+
+
+def _warn_copies(table: dict) -> None:
+    for name, row in table.items():
+        if row.get("exact copies", 0) > 0:
+            console.print(f"[bold red]warning:[/bold red] synthetic set {name!r} holds {row['exact copies']} exact "
+                          "copies of real (training) haplotypes: do not release it as is")
 
 
 def _set_names(paths: List[Path]) -> List[str]:
@@ -520,7 +582,8 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     rbm.fit(train_h, epochs, seed, eval_every=5, n_eval=train_h.n_haplotypes, progress=True,
             checkpoint=out / "rbm.safetensors")
     n = train_h.n_haplotypes
-    synthetic = {"RBM": rbm.sample(n, seed=seed), "Bernoulli": Bernoulli().fit(train_h).sample(n, seed=seed),
+    # the demo keeps copies: its report flags them, which is what it demonstrates
+    synthetic = {"RBM": rbm.sample(n, seed=seed, allow_copies=True), "Bernoulli": Bernoulli().fit(train_h).sample(n, seed=seed),
                  "Markov chain (k=3)": MarkovChain(3).fit(train_h).sample(n, seed=seed)}
     for name, s in synthetic.items():
         io.write_hapt(out / f"synthetic_{name.split()[0].lower()}.hapt.gz", s, tag=name.split()[0])
@@ -529,6 +592,7 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
         result = run(train_h, synthetic, out=out / "report.html", holdout=holdout, classifiers=not quick,
                      seed=seed)
     _summary(result.table)
+    _warn_copies(result.table)
     console.print(f"report: {out / 'report.html'}  (total {time.perf_counter() - t0:.0f} s)")
 
 

@@ -318,10 +318,19 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False)
 
 
 def pairwise_hamming(a, b=None):
-    """Full m x n matrix of Hamming distances (int32), for small inputs (CPU)."""
+    """Full m x n matrix of Hamming distances (int32), for small inputs (CPU).
+
+    The matrix grows as m x n: sizes whose matrix would not fit in memory are
+    refused (MemoryError with the estimate) before any allocation.
+    """
+    from .models._base import check_memory
+
     wa, wb = _pair(a, b)
     if is_cuda(wa):
         raise ValueError("pairwise_hamming runs on the CPU; use nearest_neighbors or hamming_histogram on CUDA")
+    m, n = wa.shape[0], (wa if wb is None else wb).shape[0]
+    check_memory(4 * m * n, f"a {m} x {n} Hamming distance matrix",
+                 "use nearest_neighbors (k nearest, O(m + n) memory) or hamming_histogram (all distances, counted)")
     return _core.pairwise_hamming(wa, wa if wb is None else wb)
 
 

@@ -393,3 +393,60 @@ def test_evaluate_passes_population_labels(tmp_path, monkeypatch, rng):
     r = run("evaluate", tmp_path / "real.hapt", tmp_path / "syn.hapt", "--labels", tmp_path / "labels.tsv",
             "--out", tmp_path / "r.html")
     assert r.exit_code == 1 and "S1" in r.output
+
+
+def _planted_model(tmp_path, rng):
+    """A training set, and a Bernoulli model whose frequencies are 0/1: it samples training row 0 every time."""
+    from genofast.models import Bernoulli
+
+    train = HaplotypeMatrix.from_numpy((rng.random((30, 50)) < 0.4).astype(np.uint8))
+    io.write_hapt(tmp_path / "train.hapt", train)
+    Bernoulli().fit(train[[0]]).save(tmp_path / "copycat.safetensors")
+    return tmp_path / "train.hapt", tmp_path / "copycat.safetensors"
+
+
+def test_generate_refuses_planted_copies_unless_allowed(tmp_path, rng):
+    train, model = _planted_model(tmp_path, rng)
+    out = tmp_path / "syn.hapt"
+    r = run("generate", model, "--out", out, "-n", "6", "--training", train)
+    assert r.exit_code == 1 and "6 of 6 synthetic haplotypes are exact copies" in r.output, r.output
+    assert not out.exists() and not list(tmp_path.glob(".syn.hapt*"))  # nothing written, not even a temp file
+    r = run("generate", model, "--out", out, "-n", "6", "--training", train, "--allow-copies")
+    assert r.exit_code == 0 and "warning: 6 of 6" in r.output and out.exists()
+
+
+def test_generate_refuses_near_copies_within_max_distance(tmp_path, rng):
+    train, model = _planted_model(tmp_path, rng)
+    t = io.read_hapt(train).to_numpy()
+    t[0, :2] ^= 1  # the model's only haplotype is now 2 SNPs from its nearest training row
+    io.write_hapt(train, HaplotypeMatrix.from_numpy(t))
+    assert run("generate", model, "--out", tmp_path / "a.hapt", "-n", "4", "--training", train).exit_code == 0
+    r = run("generate", model, "--out", tmp_path / "b.hapt", "-n", "4", "--training", train, "--max-distance", "2")
+    assert r.exit_code == 1 and "within Hamming distance 2" in r.output
+    r = run("generate", model, "--out", tmp_path / "c.hapt", "-n", "4", "--max-distance", "2")
+    assert r.exit_code == 1 and "needs --training" in r.output
+
+
+def test_generate_refuses_copies_from_rbm_fingerprints_without_training_data(tmp_path):
+    from genofast.models import RBM
+
+    # 4 SNPs: 16 possible haplotypes, all 16 in training, so every sample is a copy
+    every = ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(np.uint8)
+    m = RBM(4, 3, k=1, n_chains=4).fit(every, epochs=1, seed=1)
+    m.save(tmp_path / "rbm.safetensors")
+    r = run("generate", tmp_path / "rbm.safetensors", "--out", tmp_path / "s.npz", "-n", "8")
+    assert r.exit_code == 1 and "exact copies" in r.output and not (tmp_path / "s.npz").exists()
+    m.fit(every, epochs=2, seed=1, fingerprint=False)
+    m.save(tmp_path / "bare.safetensors")
+    r = run("generate", tmp_path / "bare.safetensors", "--out", tmp_path / "s.npz", "-n", "8")
+    assert r.exit_code == 0 and "not checked" in r.output
+
+
+def test_train_defaults_are_the_rbm_defaults(tiny):
+    from genofast.models import RBM
+
+    r = run("train", tiny / "train.hapt", "--out", tiny / "d.safetensors", "--epochs", "1", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    cli = RBM.load(tiny / "d.safetensors").config
+    python = RBM(40).config
+    assert cli == python

@@ -435,3 +435,18 @@ def test_sample_time_estimate_is_the_right_order():
     # Small timed batches carry fixed overheads, so the estimate errs long; the
     # bounds are loose for a loaded machine but catch a missing factor n or k.
     assert took / 10 < estimate < 100 * took
+
+
+def test_sample_refuses_exact_copies_of_training_haplotypes(tmp_path):
+    from genofast.models import CopiesError
+
+    every = ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(np.uint8)  # all 16 haplotypes of 4 SNPs
+    m = RBM(4, 3, k=1, n_chains=4).fit(every, epochs=1, seed=1)
+    with pytest.raises(CopiesError, match=r"8 of 8 synthetic haplotypes are exact copies"):
+        m.sample(8, seed=2)
+    assert m.sample(8, seed=2, allow_copies=True).n_haplotypes == 8
+    m.save(tmp_path / "m.safetensors")  # the fingerprints travel with the checkpoint
+    with pytest.raises(CopiesError):
+        RBM.load(tmp_path / "m.safetensors").sample(8, seed=2)
+    m.fit(every, epochs=2, seed=1, fingerprint=False)
+    assert m.sample(8, seed=2).n_haplotypes == 8  # no fingerprints, nothing to check against

@@ -128,3 +128,18 @@ def test_report_warns_when_positions_are_unknown(tmp_path, rng):
     assert not r.positions_known
     page = (tmp_path / "r.html").read_text()
     assert page.count("SNP positions are unknown") == 2  # summary and LD sections
+
+
+def test_report_flags_planted_copies_in_the_summary(tmp_path, rng):
+    real = genofast.HaplotypeMatrix.from_numpy((rng.random((40, 80)) < 0.3).astype(np.uint8))
+    fresh = (rng.random((40, 80)) < 0.3).astype(np.uint8)
+    planted = fresh.copy()
+    planted[[3, 17]] = real.to_numpy()[[5, 9]]  # two training haplotypes copied verbatim
+    result = genofast.evaluate(real, {"clean": genofast.HaplotypeMatrix.from_numpy(fresh),
+                                      "leaky": genofast.HaplotypeMatrix.from_numpy(planted)},
+                               out=tmp_path / "r.html", classifiers=False)
+    assert result.table["leaky"]["exact copies"] == 2 and result.table["clean"]["exact copies"] == 0
+    page = (tmp_path / "r.html").read_text()
+    summary = page[page.index('id="summary"'):page.index('id="allele-frequencies"')]
+    assert re.search(r'class="warning">Privacy: synthetic set (&#39;|\')leaky(&#39;|\') holds 2 exact copies', summary)
+    assert "clean" not in re.findall(r'class="warning">([^<]*)', summary)[0]

@@ -250,12 +250,14 @@ def _strings(values) -> np.ndarray:
         try:
             return np.array(values).astype(str)
         except UnicodeDecodeError:
-            values = [v.decode() for v in values]
+            # found by fuzzing: non-UTF-8 bytes in CHROM/ID/REF/ALT; kept visible as \x escapes, not a crash
+            values = [v.decode(errors="backslashreplace") for v in values]
     return np.array(values, dtype=str)
 
 
 def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+    """For messages: bytes that are not UTF-8 (damaged files) show as \\x escapes instead of raising."""
+    return value.decode(errors="backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 def describe(record) -> str:

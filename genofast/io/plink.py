@@ -47,7 +47,7 @@ def read_plink(path) -> GenotypeMatrix:
     bim = _columns(bed_path.with_suffix(".bim"), 6)
     try:
         pos = bim[3].astype(np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a position past 2**63 (found by fuzzing)
         raise FormatError(bed_path.with_suffix(".bim"), "base-pair positions (column 4) must be integers") from None
     # Metadata is parsed here because .bim/.fam in the wild are separated by
     # any whitespace, which bed-reader's own parser does not accept.

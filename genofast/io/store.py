@@ -49,8 +49,12 @@ def load(path) -> HaplotypeMatrix | GenotypeMatrix:
             if kind == "genotypes":
                 return GenotypeMatrix(words, n_snps, ids, variants)
             raise FormatError(path, f"unknown matrix kind {kind!r}")
-    # Damaged or truncated archives raise BadZipFile (bad CRC, no directory), zlib.error or EOFError.
-    except (KeyError, ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as e:
+    # Damaged or truncated archives raise BadZipFile (bad CRC, no directory), zlib.error or EOFError;
+    # well-formed archives with arrays of the wrong rank or type (found by fuzzing: 0-d ids, 2-D n_snps)
+    # raise TypeError or IndexError from the matrix checks; zipfile raises NotImplementedError for a
+    # damaged version or compression field and RuntimeError for an "encrypted" flag (both found by atheris).
+    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError, NotImplementedError, RuntimeError,
+            zlib.error, zipfile.BadZipFile) as e:
         if isinstance(e, (FormatError, FileNotFoundError)):
             raise
         raise FormatError(path, f"not a genofast store: {e}") from e

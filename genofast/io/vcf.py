@@ -27,7 +27,7 @@ from .. import kernels
 from ..matrix import GenotypeMatrix, HaplotypeMatrix, Variants
 from ._files import (DECOMPRESSION_ERRORS, BgzfWriter, FormatError, atomic_path, check_bgzf_eof, check_ids, existing,
                      is_gzip, read_line_blocks)
-from ._vcf_chunks import Chunks, describe
+from ._vcf_chunks import Chunks, _text, describe
 
 _FIXED = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
 
@@ -157,8 +157,11 @@ def _read_text(path, header: _Header, chunks: Chunks) -> None:
                 chrom, pos, vid, ref, alt = fields[:5]
                 if not pos.isdigit():
                     hand_over()
-                    chunks.fail(FormatError(path, f"malformed record: POS {pos.decode()!r} is not a whole number",
+                    chunks.fail(FormatError(path, f"malformed record: POS {_text(pos)!r} is not a whole number",
                                             lineno))
+                if len(pos) > 18 and int(pos) >= 2**63:  # found by fuzzing: overflowed the int64 positions later
+                    hand_over()
+                    chunks.fail(FormatError(path, f"malformed record: POS {_text(pos)} is beyond 2**63 - 1", lineno))
                 # Python ints: positions past 2^31 stay exact.
                 record = (lineno, number, chrom, int(pos), None if vid == b"." else vid, ref, alt,
                           0 if alt == b"." else alt.count(b",") + 1)

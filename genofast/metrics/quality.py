@@ -138,12 +138,17 @@ def ld_matrix(data, snps=None) -> np.ndarray:
     the correlation of dosages, which is what PLINK's ``--r2`` reports. A SNP
     that does not vary among the rows called at both SNPs gives r² = 0.
     """
+    from ..models._base import check_memory
+
     m = _matrix(data)
     columns = np.arange(m.n_snps)[snps] if snps is not None else None
     p = m.n_snps if columns is None else len(columns)
-    if 6 * 8 * p * p > 8 << 30:
-        raise MemoryError(f"an LD matrix of {p} SNPs needs {6 * 8 * p * p / 2**30:.0f} GiB; pass snps= with fewer "
-                          "SNPs or use ld_decay, which samples pairs")
+    # six float64 p x p arrays (counts, sums, products, r²); past 8 GiB refused even when it would fit,
+    # since no report or statistic needs that many pairs at once
+    need, advice = 6 * 8 * p * p, "pass snps= with fewer SNPs or use ld_decay, which samples pairs"
+    if need > 8 << 30:
+        raise MemoryError(f"an LD matrix of {p} SNPs needs {need / 2**30:.0f} GiB; {advice}")
+    check_memory(need, f"an LD matrix of {p} SNPs", advice)
     n, sx, sxx, sxy = _moments(m, columns)
     return _r2(n, sx, sx.T, sxx, sxx.T, sxy)
 
@@ -359,11 +364,18 @@ def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: in
     """
     from sklearn.decomposition import PCA
 
+    from ..models._base import check_memory
+
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
     cols = None
     if real.n_snps > max_snps:
         cols = np.sort(np.random.default_rng(seed).choice(real.n_snps, max_snps, replace=False))
+    p = real.n_snps if cols is None else len(cols)
+    # float32 copies of both sets, then sklearn's centred float64 copy of the real one and the SVD's work arrays
+    check_memory(4 * (real.shape[0] + synthetic.shape[0]) * p + 24 * real.shape[0] * p,
+                 f"a PCA of {real.shape[0]} real and {synthetic.shape[0]} synthetic rows x {p} SNPs",
+                 "lower max_snps (the PCA then uses a random subset of SNPs) or sample fewer haplotypes")
     means = _real_means(real, cols)
     xr, xs = _mean_imputed(real, means, cols), _mean_imputed(synthetic, means, cols)
     k = int(min(n_components, xr.shape[0], xr.shape[1]))

@@ -1,10 +1,12 @@
 """Generative models of haplotypes, each with fit / sample / save / load."""
 
+from ._gate import CopiesError, copied_rows, fingerprints
 from .baselines import Bernoulli, MarkovChain
 from .crbm import ConditionalRBMChain
 from .rbm import RBM
 
-__all__ = ["RBM", "Bernoulli", "ConditionalRBMChain", "MarkovChain", "load"]
+__all__ = ["RBM", "Bernoulli", "ConditionalRBMChain", "CopiesError", "MarkovChain", "copied_rows", "fingerprints",
+           "load"]
 
 _KINDS = {cls.kind: cls for cls in (RBM, ConditionalRBMChain, Bernoulli, MarkovChain)}
 

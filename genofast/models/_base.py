@@ -102,6 +102,13 @@ def available_memory() -> int:
         return 2**63  # unknown: do not refuse
 
 
+def gpu_available_memory(device) -> int:
+    """Free bytes on a CUDA device (what cudaMemGetInfo reports)."""
+    import torch
+
+    return torch.cuda.mem_get_info(device)[0]
+
+
 def gib(n_bytes: float) -> str:
     return f"{n_bytes / 2**30:,.1f} GiB"
 

@@ -43,7 +43,9 @@ class ConditionalRBMChain:
         self.variants = getattr(haplotypes, "variants", None)
         for t, ((s, e), model) in enumerate(zip(self.bounds, self.models)):
             ctx = None if t == 0 else a[:, s - model.config["n_context"] : s]
-            model.fit(a[:, s:e], epochs, seed + t, context=ctx, progress=progress, **fit_options)
+            # A window is a few SNPs of the haplotype: its copies are no copies of the haplotype, so the gate
+            # works on whole haplotypes (the chain's own fingerprints), not per window.
+            model.fit(a[:, s:e], epochs, seed + t, context=ctx, progress=progress, fingerprint=False, **fit_options)
         return self
 
     def sample_bytes(self, n: int) -> int:
@@ -60,7 +62,7 @@ class ConditionalRBMChain:
         parts = []
         for t, model in enumerate(self.models):
             ctx = None if t == 0 else parts[-1][:, parts[-1].shape[1] - model.config["n_context"]:]
-            parts.append(model.sample(n, k, seed + t, context=ctx).to_numpy())
+            parts.append(model.sample(n, k, seed + t, context=ctx, allow_copies=True).to_numpy())
         ids = np.array([f"crbm{i}" for i in range(n)])
         return HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), ids=ids, variants=self.variants)
 

@@ -26,11 +26,16 @@ from .. import kernels
 from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
 from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count, check_seed,
-                    check_tensor, checked_config, load_checkpoint, save_checkpoint, variants_from_checkpoint,
-                    variants_to_checkpoint)
+                    check_tensor, checked_config, gpu_available_memory, load_checkpoint, save_checkpoint,
+                    variants_from_checkpoint, variants_to_checkpoint)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
+
+# The one place the RBM's defaults live: ``RBM(...)`` and ``genofast train``
+# both read this dict, so re-tuning a default changes both.
+DEFAULTS = dict(n_hidden=100, hidden="relu", training="pcd", k=10, n_chains=100, lr=1e-3, batch_size=32, l2=0.0,
+                optimizer="adam", momentum=0.9)
 
 
 def _torch():
@@ -52,15 +57,17 @@ class RBM:
 
     Defaults follow Yelmen et al.: learning rate 1e-3 (Adam), batches of 32,
     PCD with k = 10 sweeps and 100 persistent chains; ~100 hidden units for
-    ~800 SNPs, ~500 for 10k.
+    ~800 SNPs, ~500 for 10k (``RBM.DEFAULTS``, shared with ``genofast train``).
     """
 
     kind = "rbm"
+    DEFAULTS = DEFAULTS
 
-    def __init__(self, n_visible: int, n_hidden: int = 100, hidden: str = "relu", *, training: str = "pcd",
-                 k: int = 10, n_chains: int = 100, lr: float = 1e-3, batch_size: int = 32, l2: float = 0.0,
-                 optimizer: str = "adam", momentum: float = 0.9, n_context: int = 0, sample_k: int | None = None,
-                 device: str = "cpu"):
+    def __init__(self, n_visible: int, n_hidden: int = DEFAULTS["n_hidden"], hidden: str = DEFAULTS["hidden"], *,
+                 training: str = DEFAULTS["training"], k: int = DEFAULTS["k"], n_chains: int = DEFAULTS["n_chains"],
+                 lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"], l2: float = DEFAULTS["l2"],
+                 optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"], n_context: int = 0,
+                 sample_k: int | None = None, device: str = "cpu"):
         if hidden not in kernels.UNIT_KINDS:
             raise ValueError(f"hidden must be one of {kernels.UNIT_KINDS}, got {hidden!r}")
         if training not in TRAINING:
@@ -102,7 +109,9 @@ class RBM:
         self.step = 0  # Philox stream counter: one per sampled layer
         self.aats_trace: list[tuple[int, float]] = []
         self.best_epoch: int | None = None
+        self.best_state: dict | None = None  # parameters of best_epoch, kept so a resumed run restores them
         self.variants: Variants | None = None
+        self.fingerprints: np.ndarray | None = None  # of the training haplotypes; see models/_gate.py
 
     # --- Gibbs sampling ---------------------------------------------------------
 
@@ -142,7 +151,8 @@ class RBM:
         return _torch().tensor(alleles, dtype=_torch().float32, device=self.device)
 
     def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, context=None, eval_every: int | None = None,
-            patience: int | None = None, n_eval: int = 1000, progress: bool = False, checkpoint=None) -> "RBM":
+            patience: int | None = None, n_eval: int = 1000, progress: bool = False, checkpoint=None,
+            fingerprint: bool = True) -> "RBM":
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``eval_every``: every so many epochs, sample ``n_eval`` haplotypes and
@@ -151,9 +161,13 @@ class RBM:
         and with ``patience`` training stops after that many evaluations
         without improvement. ``checkpoint``: a path saved after every epoch.
         ``context``: the conditioning alleles of a conditional RBM (rows
-        matching the haplotypes).
+        matching the haplotypes). ``fingerprint``: keep a 64-bit digest of
+        each training haplotype in the model (and its checkpoints) so that
+        :meth:`sample` can refuse exact copies later; see
+        :mod:`genofast.models._gate` for what the digests reveal.
         """
         from .. import metrics
+        from ._gate import fingerprints
 
         torch = _torch()
         check_seed(seed)
@@ -166,6 +180,9 @@ class RBM:
         a = as_alleles(haplotypes)
         check_fit_input(a, self.config["n_visible"])
         self.variants = getattr(haplotypes, "variants", self.variants)
+        self.fingerprints = fingerprints(a) if fingerprint else None
+        self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
+                               "train on fewer haplotypes or SNPs, or on the CPU")
         data = self._tensor(a)
         ctx = self._context(context, a.shape[0])
         cfg = self.config
@@ -176,8 +193,9 @@ class RBM:
             self.params["a"].copy_(self._tensor(np.log(f / (1 - f))))
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
+        # A resumed run compares later epochs with the best one before the break, and ends on its parameters.
         best = None if self.best_epoch is None else (abs(dict(self.aats_trace)[self.best_epoch] - 0.5),
-                                                      self._state_copy())
+                                                      self.best_state or self._state_copy())
         stale = 0
         bar = _progress(progress, epochs, self.epoch, "training RBM")
         try:
@@ -198,11 +216,12 @@ class RBM:
                     n = min(n_eval, a.shape[0])
                     pick = np.sort(np.random.default_rng((seed, 1, self.epoch)).choice(a.shape[0], n, False))
                     u = None if ctx is None else ctx[torch.as_tensor(pick, device=self.device)]
-                    syn = self.sample(n, seed=seed + 7919 * self.epoch, context=u)
+                    syn = self.sample(n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
                     score = metrics.aats(HaplotypeMatrix.from_numpy(a[pick]), syn).aats
                     self.aats_trace.append((self.epoch, score))
                     if best is None or abs(score - 0.5) < best[0]:
                         best, self.best_epoch, stale = (abs(score - 0.5), self._state_copy()), self.epoch, 0
+                        self.best_state = best[1]
                     else:
                         stale += 1
                 if checkpoint is not None:
@@ -288,11 +307,15 @@ class RBM:
 
     # --- sampling and imputation ------------------------------------------------
 
-    def sample(self, n: int, k: int | None = None, seed: int = 0, init=None, context=None) -> HaplotypeMatrix:
+    def sample(self, n: int, k: int | None = None, seed: int = 0, init=None, context=None, *,
+               allow_copies: bool = False) -> HaplotypeMatrix:
         """Draw ``n`` haplotypes by ``k`` Gibbs sweeps (default: the training k for Rdm, else 1000).
 
         Chains start from uniform random states, or from the rows of ``init``
-        (a HaplotypeMatrix or 0/1 array with n rows).
+        (a HaplotypeMatrix or 0/1 array with n rows). When the model holds
+        fingerprints of its training haplotypes, a sample with an exact copy
+        of one raises :class:`~genofast.models.CopiesError` unless
+        ``allow_copies``.
         """
         n = check_sample_count(n)
         check_seed(seed)
@@ -312,7 +335,12 @@ class RBM:
             self.step = saved
         words = packed.cpu().numpy().view(np.uint64) if kernels.is_cuda(packed) else packed
         ids = np.array([f"rbm{i}" for i in range(n)])
-        return HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
+        out = HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
+        if not allow_copies and self.fingerprints is not None:
+            from ._gate import copied_rows, refuse_copies
+
+            refuse_copies(copied_rows(out, stored=self.fingerprints), n, "RBM.sample")
+        return out
 
     @property
     def n_snps(self) -> int:
@@ -337,9 +365,11 @@ class RBM:
     def _check_sample_memory(self, n: int) -> None:
         what, advice = f"sampling {n} haplotypes x {self.config['n_visible']} SNPs", "sample fewer per call"
         check_memory(self.sample_bytes(n), what, advice)
+        self._check_gpu_memory(self._sample_floats(n), what, advice)
+
+    def _check_gpu_memory(self, n_bytes: int, what: str, advice: str) -> None:
         if self.device.startswith("cuda"):
-            free = _torch().cuda.mem_get_info(self.device)[0]
-            check_memory(self._sample_floats(n), what + " on the GPU", advice, available=free)
+            check_memory(n_bytes, what + " on the GPU", advice, available=gpu_available_memory(self.device))
 
     def sample_seconds(self, n: int, k: int | None = None) -> float:
         """Estimated seconds for ``sample(n, k)``, from two timed sweeps of a few chains.
@@ -425,6 +455,10 @@ class RBM:
             arrays[f"moment1.{k}"], arrays[f"moment2.{k}"] = m.cpu().numpy(), s.cpu().numpy()
         if self.chains is not None:
             arrays["chains"] = self.chains.cpu().numpy()
+        if self.best_state is not None:
+            arrays.update({f"best.{k}": v.cpu().numpy() for k, v in self.best_state.items()})
+        if self.fingerprints is not None:
+            arrays["fingerprints"] = self.fingerprints
         variant_arrays, variants = variants_to_checkpoint(self.variants)
         arrays.update(variant_arrays)
         state = dict(epoch=self.epoch, updates=self.updates, step=self.step, aats_trace=self.aats_trace,
@@ -452,6 +486,14 @@ class RBM:
                 raise ValueError(f"best_epoch {m.best_epoch!r} is not in aats_trace")
 
         checked_config(path, state)
+        if m.best_epoch is not None and "best.W" in arrays:
+            m.best_state = {k: m._tensor(check_tensor(path, arrays, f"best.{k}", tuple(p.shape)))
+                            for k, p in m.params.items()}
+        if "fingerprints" in arrays:
+            f = arrays["fingerprints"]
+            if f.ndim != 1 or f.dtype != np.uint64:
+                raise FormatError(path, f"tensor 'fingerprints' must be 1-D uint64, got {f.dtype} {f.shape}")
+            m.fingerprints = f
         m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.config["n_visible"])
         return m
 

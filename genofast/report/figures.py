@@ -14,16 +14,25 @@ REAL_COLOR = "#333333"
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
 
+DPI = 90
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
 def _grid(n: int, width: float = 3.6, height: float = 3.4):
+    from ..models._base import check_memory
+
     cols = min(n, 4)
     rows = -(-n // cols)
+    # Agg draws to an RGBA canvas; with the PNG encoder's copy about 3 bytes x 4 channels per pixel,
+    # and the canvas grows with the number of synthetic sets
+    pixels = (width * cols * DPI) * (height * rows * DPI)
+    check_memory(12 * pixels, f"a report figure of {n} panels", "evaluate fewer synthetic sets per report")
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.axis("off")

@@ -99,8 +99,11 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
                *result.alignment_notes.values(),
                "Headline numbers below (every number is in its section); the aggregate score is defined in the "
                "overview."]
+    copies = [f"Privacy: synthetic set {n!r} holds {r['exact copies']} exact copies of real (training) haplotypes "
+              f"({100 * r['exact copies share']:.1f}%); do not release it as is."
+              for n, r in table.items() if r.get("exact copies", 0) > 0]
     section("summary", "Summary", summary, _table(pick(HEADLINE), corner="statistic", transpose=True),
-            warnings=no_positions)
+            warnings=copies + no_positions)
     section("allele-frequencies", "Allele frequencies",
             "Frequency of allele 1 per SNP, real vs synthetic; r over all SNPs and over SNPs with real frequency "
             "at most 0.2.", _img(figures.allele_frequencies(details), "allele frequency scatter"),
