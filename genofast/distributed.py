@@ -192,15 +192,7 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False,
     the current one, or a local two-worker cluster started for this call).
     """
     wa, wb = _words(a, b)
-    self_mode = wb is None
-    m = wa.shape[0]
-    n = m - 1 if self_mode else wb.shape[0]
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if k > n:
-        raise ValueError(f"k={k} but only {n} reference haplotypes" + (" (self excluded)" if self_mode else ""))
-    if return_column_min and self_mode:
-        raise ValueError("column minima are only defined for a query set against another reference set")
+    kernels.check_neighbor_request(wa, wb, k, return_column_min)
     _blocks(0, chunk_rows)  # check it before a cluster is started
     with _using(client) as c:
         return _nearest(c, wa, wb, int(k), return_column_min, chunk_rows)

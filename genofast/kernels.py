@@ -275,6 +275,18 @@ def _pair(a, b):
     return wa, wb
 
 
+def check_neighbor_request(wa, wb, k, return_column_min: bool) -> None:
+    """Validate k and column minima for a query set ``wa`` against ``wb`` (None = itself)."""
+    self_mode = wb is None
+    n = wa.shape[0] - 1 if self_mode else wb.shape[0]
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if k > n:
+        raise ValueError(f"k={k} but only {n} reference haplotypes" + (" (self excluded)" if self_mode else ""))
+    if return_column_min and self_mode:
+        raise ValueError("column minima are only defined for a query set against another reference set")
+
+
 def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False):
     """The k nearest haplotypes of B for every haplotype of A, by Hamming distance.
 
@@ -296,13 +308,7 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False)
     wa, wb = _pair(a, b)
     self_mode = wb is None
     m = wa.shape[0]
-    n = m - 1 if self_mode else wb.shape[0]
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if k > n:
-        raise ValueError(f"k={k} but only {n} reference haplotypes" + (" (self excluded)" if self_mode else ""))
-    if return_column_min and self_mode:
-        raise ValueError("column minima are only defined for a query set against another reference set")
+    check_neighbor_request(wa, wb, k, return_column_min)
     if is_cuda(wa):
         _require_cuda()
         torch = _torch()
