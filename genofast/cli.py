@@ -30,6 +30,14 @@ class ModelKind(str, Enum):
     rbm = "rbm"
     bernoulli = "bernoulli"
     markov = "markov"
+    gan = "gan"
+    wgan = "wgan"
+    vae = "vae"
+    gmmn = "gmmn"
+
+
+# the neural generators: torch models trained by epochs, conditional on labels when given
+NEURAL = ("gan", "wgan", "vae", "gmmn")
 
 
 # Oversubscribing cores is legal but past this it is a typo, and OpenMP would
@@ -221,9 +229,9 @@ def simulate(out: Path = typer.Option(Path("simulated"), "--out", help="Output f
 
 
 def _rbm_defaults() -> dict:
-    from .models.rbm import DEFAULTS
+    from .models.rbm import DEFAULTS, FIT_DEFAULTS
 
-    return DEFAULTS
+    return {**DEFAULTS, **FIT_DEFAULTS}
 
 
 def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
@@ -238,7 +246,7 @@ def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
 
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
-                batch_size: int, chains: int, device: str, window: int):
+                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0):
     from .models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -246,7 +254,7 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
     return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
-               device=device)
+               decay=decay, device=device)
 
 
 # The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
@@ -256,16 +264,21 @@ RBM_DEFAULTS = _rbm_defaults()
 @command
 def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, phased .vcf, .npz)."),
           out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
-          model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, bernoulli or markov."),
-          epochs: int = typer.Option(60),
+          model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, gan, wgan, vae, gmmn, bernoulli or markov."),
+          labels: Optional[Path] = typer.Option(None, help="Population labels of the training samples (tsv with a "
+                                                "header: sample, then the label): a conditional gan, wgan, vae or "
+                                                "gmmn."),
+          epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
           hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
           lr: float = typer.Option(RBM_DEFAULTS["lr"]), batch_size: int = typer.Option(RBM_DEFAULTS["batch_size"]),
+          decay: float = typer.Option(RBM_DEFAULTS["decay"], help="RBM learning rate at epoch e: lr / (1 + decay·e)."),
           chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
           window: int = typer.Option(3, help="Markov-chain window."),
-          eval_every: Optional[int] = typer.Option(None, help="Epochs between AATS checks (keeps the best)."),
+          eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
+                                         "and utility on fresh samples; the best epoch is kept (0: never)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
           fingerprints: bool = typer.Option(True, help="Store a 64-bit hash of each training haplotype in the "
                                             "checkpoint, so `generate` can refuse exact copies. Anyone holding the "
@@ -281,6 +294,11 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     check_seed(seed, "--seed")
     if model is ModelKind.markov:
         check_int(window, "--window", 1, 20)
+    if labels is not None and model.value not in NEURAL:
+        raise ValueError(f"--labels makes a conditional {', '.join(NEURAL)}; the {model.value} model takes none")
+    if model.value in NEURAL:
+        check_int(epochs, "--epochs")
+        check_int(eval_every, "--eval-every", 0)
     if model is ModelKind.rbm:
         from .kernels import UNIT_KINDS
         from .models.rbm import TRAINING
@@ -294,15 +312,17 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
         check_int(batch_size, "--batch-size")
         check_int(chains, "--chains")
         check_float(lr, "--lr", low_open=True)
-        if eval_every is not None:
-            check_int(eval_every, "--eval-every")
+        check_float(decay, "--decay")
+        check_int(eval_every, "--eval-every", 0)
     _check_output(out)
     _check_legend(legend, [data])
     h = _read_haplotypes(data, legend)
     t = time.perf_counter()
-    if model is ModelKind.rbm:
+    if model.value in NEURAL:
+        m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, device)
+    elif model is ModelKind.rbm:
         m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
-            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window)
+            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window, decay)
         _check_training_size(m, h, epochs)
         m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints)
     else:
@@ -310,6 +330,25 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     m.save(out)
     console.print(f"trained {model.value} on {h.n_haplotypes} x {h.n_snps} in {time.perf_counter() - t:.1f} s; "
                   f"saved {out}")
+
+
+def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
+                  seed: int, device):
+    """A GAN, WGAN, VAE or GMMN with its defaults (conditional when labels are given), checkpointed every epoch."""
+    from .models import GAN, GMMN, VAE, WGAN
+
+    cls = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}[kind]
+    y = None
+    if labels is not None:
+        from .metrics.population import haplotype_labels, read_labels
+
+        y = haplotype_labels(h.ids, read_labels(labels))
+    if resume and out.exists():
+        m = cls.load(out, device=_device(device))
+    else:
+        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=_device(device))
+    return m.fit(h, epochs, seed, labels=y, eval_every=eval_every or None, progress=True, checkpoint=out,
+                 fingerprint=fingerprints)
 
 
 def _check_training_size(m, h, epochs: int) -> None:
@@ -338,6 +377,8 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
                                               "(above 0 needs --training)."),
              allow_copies: bool = typer.Option(False, "--allow-copies", help="Write even if some synthetic "
                                                "haplotypes copy training ones."),
+             label: Optional[str] = typer.Option(None, "--label", help="Generate this population (a conditional "
+                                                 "gan, wgan, vae or gmmn trained with --labels)."),
              seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Generate artificial haplotypes from a trained model.
 
@@ -366,6 +407,8 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
     if train_h is not None and train_h.n_snps != m.n_snps:
         raise ValueError(f"--training {training} has {train_h.n_snps} SNPs, the model {m.n_snps}")
     gibbs = isinstance(m, (RBM, ConditionalRBMChain))
+    if label is not None and m.kind not in NEURAL:
+        raise ValueError(f"--label needs a conditional neural model; {model} holds a {m.kind} model")
     if k is not None and not gibbs:
         console.print(f"note: --k applies to RBM models only; ignored for the {m.kind} model")
     what = f"generating {n} haplotypes x {m.n_snps} SNPs"
@@ -375,8 +418,11 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
     if gibbs:
         _check_time(m.sample_seconds(n, k), what, "lower --k or -n")
     with console.status(f"sampling {n} haplotypes"):
-        syn = m.sample(n, k, seed=seed, allow_copies=True) if isinstance(m, RBM) else \
-            m.sample(n, k, seed=seed) if gibbs else m.sample(n, seed=seed)
+        # the gate below decides about copies, with the training data when given
+        if m.kind in NEURAL:
+            syn = m.sample(n, seed=seed, labels=label, allow_copies=True)
+        else:
+            syn = m.sample(n, k, seed=seed, allow_copies=True) if gibbs else m.sample(n, seed=seed)
     _privacy_gate(m, syn, train_h, max_distance, allow_copies, model)
     io.write(out, syn)
     console.print(f"wrote {syn.n_haplotypes} x {syn.n_snps} to {out}")
@@ -544,9 +590,10 @@ def _align_to_model(model, h, path: Path):
 
 def _summary(table: dict) -> None:
     t = Table(title="real vs synthetic")
-    cols = ["AATS", "privacy loss", "AF r", "LD decay r", "3-point r", "exact copies"]
+    # AA_truth and AA_syn beside AATS: an AATS near 0.5 can hide both being wrong in opposite directions
+    cols = ["AATS", "AA_truth", "AA_syn", "privacy loss", "AF r", "LD decay r", "3-point r", "exact copies"]
     cols = [c for c in cols if any(c in row for row in table.values())]
-    t.add_column("model")
+    t.add_column("model", no_wrap=True)
     for c in cols:
         t.add_column(c, justify="right")
     for name, row in table.items():
@@ -578,9 +625,9 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     io.write_vcf(out / "real_holdout.vcf.gz", holdout)
     console.print(f"simulated {n_hap} x {n_snps}: {train_h.n_haplotypes} for training, {holdout.n_haplotypes} held "
                   f"out ({time.perf_counter() - t0:.0f} s)")
-    rbm = RBM(n_snps, 100, "relu", training="rdm", k=100, lr=1e-3, batch_size=32, n_chains=32, device=_device(device))
-    rbm.fit(train_h, epochs, seed, eval_every=5, n_eval=train_h.n_haplotypes, progress=True,
-            checkpoint=out / "rbm.safetensors")
+    # the RBM's defaults, as a user who passes nothing gets them
+    rbm = RBM(n_snps, device=_device(device))
+    rbm.fit(train_h, epochs, seed, n_eval=train_h.n_haplotypes, progress=True, checkpoint=out / "rbm.safetensors")
     n = train_h.n_haplotypes
     # the demo keeps copies: its report flags them, which is what it demonstrates
     synthetic = {"RBM": rbm.sample(n, seed=seed, allow_copies=True), "Bernoulli": Bernoulli().fit(train_h).sample(n, seed=seed),
@@ -590,7 +637,7 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     console.print(f"trained and sampled ({time.perf_counter() - t0:.0f} s)")
     with console.status("evaluating realism and privacy"):
         result = run(train_h, synthetic, out=out / "report.html", holdout=holdout, classifiers=not quick,
-                     seed=seed)
+                     seed=seed, training={"RBM": rbm})
     _summary(result.table)
     _warn_copies(result.table)
     console.print(f"report: {out / 'report.html'}  (total {time.perf_counter() - t0:.0f} s)")

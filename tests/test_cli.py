@@ -47,6 +47,27 @@ def test_train_generate_evaluate(tiny):
     assert "AATS" in r.output and (tiny / "report.html").exists()
 
 
+@pytest.mark.parametrize("model", ["gan", "wgan", "vae", "gmmn"])
+def test_neural_generators_train_and_generate_by_label(tiny, model):
+    h = io.read_hapt(tiny / "train.hapt")
+    ids = [f"s{i // 2}_{'AB'[i % 2]}" for i in range(h.n_haplotypes)]
+    io.write_hapt(tiny / "ids.hapt", HaplotypeMatrix.from_numpy(h.to_numpy(), ids=np.array(ids)))
+    (tiny / "labels.tsv").write_text("sample\tsuper_pop\n" + "".join(f"s{i}\t{'XY'[i % 2]}\n" for i in range(60)))
+    ckpt = tiny / f"{model}.safetensors"
+    r = run("train", tiny / "ids.hapt", "--out", ckpt, "--model", model, "--epochs", "1", "--eval-every", "0",
+            "--labels", tiny / "labels.tsv", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    r = run("generate", ckpt, "--out", tiny / "x.hapt", "-n", "10", "--label", "X", "--allow-copies")
+    assert r.exit_code == 0, r.output
+    out = io.read_hapt(tiny / "x.hapt")
+    assert out.shape == (10, 40) and all(i.endswith(".X") for i in out.ids)
+    r = run("generate", ckpt, "--out", tiny / "z.hapt", "-n", "10", "--label", "Z")
+    assert r.exit_code != 0 and "Z" in r.output
+    r = run("train", tiny / "ids.hapt", "--out", tiny / "m.safetensors", "--model", "markov",
+            "--labels", tiny / "labels.tsv")
+    assert r.exit_code != 0 and "--labels makes a conditional" in r.output
+
+
 def test_generate_is_seeded(tiny):
     run("train", tiny / "train.hapt", "--out", tiny / "m.safetensors", "--model", "markov")
     for name in ("a", "b"):
@@ -100,7 +121,7 @@ def test_demo_quick(tmp_path):
     r = run("demo", "--quick", "--out", tmp_path / "demo", "--seed", "1", "--device", "cpu")
     assert r.exit_code == 0, r.output
     page = (tmp_path / "demo" / "report.html").read_text()
-    assert "RBM" in page and "Bernoulli" in page
+    assert "RBM" in page and "Bernoulli" in page and 'id="training"' in page
     for model in ("RBM", "Bernoulli", "Markov"):
         assert model in r.output
 

@@ -76,6 +76,23 @@ def test_ld_decay_pairs_and_bins(pair):
     assert np.nanmean(flat.synthetic[ok][:5]) < 0.5 * np.nanmean(flat.real[ok][:5])
 
 
+def test_ld_decay_on_given_pairs(pair):
+    """Only the given pairs count: e.g. those straddling a window boundary of a conditional-RBM chain."""
+    real, syn = pair
+    pairs = np.array([[0, 5], [1, 7], [2, 3], [4, 9], [3, 8]])
+    d = quality.ld_decay(real, syn, pairs=pairs, n_bins=4)
+    pos = real.variants.position
+    for m, curve in ((real, d.real), (syn, d.synthetic)):
+        a = m.to_numpy().astype(float)
+        r2 = np.array([np.corrcoef(a[:, i], a[:, j])[0, 1] ** 2 for i, j in pairs])
+        b = np.minimum(np.digitize(np.abs(pos[pairs[:, 1]] - pos[pairs[:, 0]]), d.bin_edges) - 1, 3)
+        with np.errstate(invalid="ignore"):
+            expect = np.bincount(b, r2, minlength=4) / np.bincount(b, minlength=4)
+        np.testing.assert_allclose(curve, expect, rtol=1e-6)
+    with pytest.raises(ValueError, match="pairs must be"):
+        quality.ld_decay(real, syn, pairs=np.array([[0, real.n_snps]]))
+
+
 def test_pca_matches_sklearn(pair):
     from sklearn.decomposition import PCA
 

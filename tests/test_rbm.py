@@ -9,7 +9,7 @@ import torch
 
 from genofast import HaplotypeMatrix, Variants, kernels
 from genofast.io._files import FormatError
-from genofast.models import RBM, ConditionalRBMChain
+from genofast.models import RBM, ConditionalRBMChain, CopiesError
 from genofast.models import load as load_model
 from reference import rewrite_checkpoint
 
@@ -77,6 +77,7 @@ def test_free_energy_is_exact(hidden):
 def test_gradient_statistics_equal_exact_log_likelihood_gradient(hidden):
     """Data minus model statistics, with exact expectations, is the autograd gradient of the exact LL."""
     m = tiny(hidden, seed=1)
+    m.config["centered"] = False  # the centred gradient is another direction (tested in the update test)
     data = ALL_V[torch.tensor([0, 5, 9, 9, 33, 62, 63, 17])]
     params = {k: m.params[k].clone().double().requires_grad_(True) for k in "Wab"}
 
@@ -94,9 +95,7 @@ def test_gradient_statistics_equal_exact_log_likelihood_gradient(hidden):
     h0, hall = exact_hidden_mean(m, data).float(), exact_hidden_mean(m, ALL_V).float()
     # model expectations as a weighted "chain" of all states
     g = m.gradients(data, h0, ALL_V * (p[:, None] * len(ALL_V)), hall, None)
-    g["W"] = data.T @ h0 / len(data) - (ALL_V * p[:, None]).T @ hall
-    g["a"] = data.mean(0) - (ALL_V * p[:, None]).sum(0)
-    g["b"] = h0.mean(0) - (hall * p[:, None]).sum(0)
+    g["b"] = h0.mean(0) - (hall * p[:, None]).sum(0)  # the weights sit on the visible states only
     for k in "Wab":
         np.testing.assert_allclose(g[k].numpy(), params[k].grad.numpy(), rtol=1e-4, atol=1e-5)
 
@@ -113,18 +112,26 @@ def test_long_chains_converge_to_exact_model_statistics(hidden):
     np.testing.assert_allclose(v.mean(0).numpy(), exact_v, atol=0.02)
 
 
-def test_update_equals_analytic_formula():
+@pytest.mark.parametrize("centered", [False, True])
+def test_update_equals_analytic_formula(centered):
     m = tiny("bernoulli")
-    m.config.update(optimizer="sgd", momentum=0.0, lr=0.1, l2=0.01)
+    m.config.update(optimizer="sgd", momentum=0.0, lr=0.1, l2=0.01, centered=centered)
+    mu, lam = torch.linspace(0.2, 0.7, 6), torch.tensor([0.3, 0.9, 0.1])
+    m.offsets = {"v": mu.clone(), "h": lam.clone()}
     v0 = ALL_V[[1, 2, 3, 60]]
     vk = ALL_V[[7, 8, 40]]
     h0, hk = exact_hidden_mean(m, v0).float(), exact_hidden_mean(m, vk).float()
     W, a, b = (m.params[k].clone() for k in "Wab")
     m._step(m.gradients(v0, h0, vk, hk))
-    dW = v0.T @ h0 / 4 - vk.T @ hk / 3 - 0.01 * W
+    if not centered:
+        mu, lam = torch.zeros(6), torch.zeros(3)
+    # Melchior et al. 2016: the centred gradient, and the plain biases absorbing the offsets
+    dW = (v0 - mu).T @ (h0 - lam) / 4 - (vk - mu).T @ (hk - lam) / 3 - 0.01 * W
+    da = v0.mean(0) - vk.mean(0) - dW @ lam
+    db = h0.mean(0) - hk.mean(0) - mu @ dW
     np.testing.assert_allclose(m.params["W"].numpy(), (W + 0.1 * dW).numpy(), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(m.params["a"].numpy(), (a + 0.1 * (v0.mean(0) - vk.mean(0))).numpy(), atol=1e-7)
-    np.testing.assert_allclose(m.params["b"].numpy(), (b + 0.1 * (h0.mean(0) - hk.mean(0))).numpy(), atol=1e-7)
+    np.testing.assert_allclose(m.params["a"].numpy(), (a + 0.1 * da).numpy(), atol=1e-6)
+    np.testing.assert_allclose(m.params["b"].numpy(), (b + 0.1 * db).numpy(), atol=1e-6)
 
 
 def exact_ll(m, data):
@@ -166,12 +173,12 @@ def test_seeded_sampling_and_resume(tmp_path, rng):
     assert (s1 != full.sample(20, k=5, seed=10).to_numpy()).any()
 
 
-def test_aats_model_selection_records_trace(rng):
+def test_model_selection_records_trace(rng):
     data = rng.integers(0, 2, (300, 40), dtype=np.uint8)
     m = RBM(40, 10, "bernoulli", training="rdm", k=5, lr=0.01).fit(data, epochs=4, seed=1, eval_every=2, n_eval=100)
-    assert [e for e, _ in m.aats_trace] == [2, 4]
-    assert m.best_epoch == min(m.aats_trace, key=lambda t: abs(t[1] - 0.5))[0]
-    assert all(0 <= s <= 1 for _, s in m.aats_trace)
+    assert [row["epoch"] for row in m.trace] == [2, 4]
+    assert m.best_epoch == min(m.trace, key=lambda row: row["score"])["epoch"]
+    assert all(0 <= row["aats"] <= 1 for row in m.trace)
 
 
 def test_imputation_uses_linkage(rng):
@@ -194,19 +201,24 @@ def test_imputation_uses_linkage(rng):
 def test_conditional_chain_carries_linkage_across_windows(tmp_path, rng):
     types = rng.integers(0, 2, (4, 24), dtype=np.uint8)
     data = types[rng.integers(0, 4, 800)]
-    chain = ConditionalRBMChain(24, window=8, n_hidden=8, hidden="bernoulli", training="cd", k=3, lr=0.02)
+    chain = ConditionalRBMChain(24, window=8, n_hidden=8, hidden="bernoulli", training="cd", k=3, lr=0.02, decay=0.0)
     assert [m.config["n_context"] for m in chain.models] == [0, 8, 8]
     variants = Variants(np.full(24, "2"), np.arange(1, 25) * 100, np.array([f"v{i}" for i in range(24)]),
                         np.full(24, "A"), np.full(24, "T"))
     chain.fit(HaplotypeMatrix.from_numpy(data, variants=variants), epochs=25, seed=1)
-    s = chain.sample(400, k=50, seed=3).to_numpy()
+    # the samples are copies of the four types, which are training haplotypes: refused unless allowed
+    with pytest.raises(CopiesError, match="ConditionalRBMChain.sample: .* exact copies"):
+        chain.sample(400, k=50, seed=3)
+    s = chain.sample(400, k=50, seed=3, allow_copies=True).to_numpy()
     assert s.shape == (400, 24)
     # most samples are one of the four haplotype types end to end, across both window boundaries
     whole = (s[:, None, :] == types[None]).all(-1).any(1).mean()
     assert whole > 0.6
     chain.save(tmp_path / "c.safetensors")
-    loaded = load_model(tmp_path / "c.safetensors").sample(10, k=5, seed=1)
-    np.testing.assert_array_equal(loaded.to_numpy(), chain.sample(10, k=5, seed=1).to_numpy())
+    model = load_model(tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(model.fingerprints, chain.fingerprints)
+    loaded = model.sample(10, k=5, seed=1, allow_copies=True)
+    np.testing.assert_array_equal(loaded.to_numpy(), chain.sample(10, k=5, seed=1, allow_copies=True).to_numpy())
     np.testing.assert_array_equal(loaded.variants.position, variants.position)
     assert list(loaded.variants.chrom) == ["2"] * 24
 
@@ -287,8 +299,11 @@ def _state(key, value):
     (None, _config("colour", "red"), "bad config: .*colour"),
     (None, lambda c: {"config": c["config"]}, "lacks the training 'state'"),
     (None, _state("epoch", -1), "epoch must be an integer"),
-    (None, _state("best_epoch", 7), "best_epoch 7 is not in aats_trace"),
-    (None, _state("aats_trace", [[1, float("nan")]]), "AATS must be a finite number"),
+    (None, _state("best_epoch", 7), "best_epoch 7 is not in the trace"),
+    (None, _state("trace", [[1, 0.5]]), "a trace row must be an object"),
+    (None, lambda c: c["state"]["trace"][0].update(aats=float("nan")) or c, "trace aats must be a finite number"),
+    (None, lambda c: c["state"]["trace"][0].pop("score") and c, "lacks 'score'"),
+    (_set("offset.h", np.nan), None, "'offset.h' holds NaN"),
     (None, lambda c: [c], "config must be a JSON object"),
 ])
 def test_rbm_checkpoints_are_validated_on_load(trained, change, config, message):
@@ -357,7 +372,7 @@ def test_divergence_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
     RBM(16, 4, training="pcd", k=1, n_chains=8).fit(data, epochs=1, seed=1, checkpoint=path)
     good = path.read_bytes()
     # a finite but absurd rate: one Adam step moves every weight by ~1e30, the next overflows
-    m = RBM(16, 4, training="pcd", k=1, n_chains=8, lr=1e30)
+    m = RBM(16, 4, training="pcd", k=1, n_chains=8, batch_size=32, lr=1e30)
     with pytest.raises(FloatingPointError, match=r"diverged in epoch 1: parameter '\w+' became NaN"):
         m.fit(data, epochs=3, seed=1, checkpoint=path)
     assert path.read_bytes() == good

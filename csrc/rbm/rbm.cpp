@@ -18,12 +18,15 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
 #pragma omp parallel for schedule(static) if (big)
     for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g) {
         const Philox4 r = philox(seed, step, uint64_t(g));
+        // one division per group, not per unit: a modulo per element cost as much as the draw itself
+        std::size_t c = (4 * std::size_t(g)) % m;
         for (std::size_t t = 0; t < 4; ++t) {
             const std::size_t i = 4 * std::size_t(g) + t;
             if (i >= total) break;
-            const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, r.v[t]);
+            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, r.v[t]);
             sample[i] = d.sample;
             if (mean) mean[i] = d.mean;
+            if (++c == m) c = 0;
         }
     }
     if (!packed) return;

@@ -189,17 +189,24 @@ class LDDecay:
 
 
 def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_pairs: int = 200_000,
-             seed: int = 0) -> LDDecay:
+             seed: int = 0, pairs=None) -> LDDecay:
     """Mean r² by distance between SNPs, on the same sampled pairs for both sets.
 
     Pairs are drawn within chromosomes (all of them when there are at most
-    ``max_pairs``), binned by base-pair distance into ``n_bins`` log-spaced bins.
-    r² is pairwise complete, as in :func:`ld_matrix`.
+    ``max_pairs``), or given as ``pairs`` (k x 2 column indices, e.g. the
+    pairs that straddle a window boundary), binned by base-pair distance
+    into ``n_bins`` log-spaced bins. r² is pairwise complete, as in
+    :func:`ld_matrix`.
     """
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
     pos = np.asarray(positions if positions is not None else real.variants.position, dtype=np.int64)
     chrom = np.asarray(chrom if chrom is not None else real.variants.chrom)
+    if pairs is not None:
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        if len(pairs) == 0 or pairs.min() < 0 or pairs.max() >= real.n_snps:
+            raise ValueError(f"pairs must be a non-empty k x 2 array of SNP indices below {real.n_snps}")
+        return _decay_curves(real, synthetic, pairs, pos, n_bins)
     rng = np.random.default_rng(seed)
     pairs = []
     for c in np.unique(chrom):
@@ -217,7 +224,10 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
         pairs.append(np.stack([idx[i], idx[j]], axis=1))
     if not pairs:
         raise ValueError("LD decay needs at least two SNPs on one chromosome")
-    pairs = np.concatenate(pairs)
+    return _decay_curves(real, synthetic, np.concatenate(pairs), pos, n_bins)
+
+
+def _decay_curves(real, synthetic, pairs: np.ndarray, pos: np.ndarray, n_bins: int) -> LDDecay:
     dist = np.abs(pos[pairs[:, 1]] - pos[pairs[:, 0]])
     # Log-spaced bins: LD decays over the first tens of kb, so equal-width bins
     # would put the whole decay into the first bin and noise into the rest.

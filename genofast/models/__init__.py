@@ -3,12 +3,16 @@
 from ._gate import CopiesError, copied_rows, fingerprints
 from .baselines import Bernoulli, MarkovChain
 from .crbm import ConditionalRBMChain
+from .gan import GAN
+from .gmmn import GMMN
 from .rbm import RBM
+from .vae import VAE
+from .wgan import WGAN
 
-__all__ = ["RBM", "Bernoulli", "ConditionalRBMChain", "CopiesError", "MarkovChain", "copied_rows", "fingerprints",
-           "load"]
+__all__ = ["GAN", "GMMN", "RBM", "VAE", "WGAN", "Bernoulli", "ConditionalRBMChain", "CopiesError", "MarkovChain",
+           "copied_rows", "fingerprints", "load"]
 
-_KINDS = {cls.kind: cls for cls in (RBM, ConditionalRBMChain, Bernoulli, MarkovChain)}
+_KINDS = {cls.kind: cls for cls in (RBM, ConditionalRBMChain, Bernoulli, MarkovChain, GAN, WGAN, VAE, GMMN)}
 
 
 def load(path, device: str = "cpu"):
@@ -27,4 +31,4 @@ def load(path, device: str = "cpu"):
     if kind not in _KINDS:
         raise FormatError(path, f"not a genofast model checkpoint (kind {kind!r})")
     cls = _KINDS[kind]
-    return cls.load(path, device=device) if cls in (RBM, ConditionalRBMChain) else cls.load(path)
+    return cls.load(path) if cls in (Bernoulli, MarkovChain) else cls.load(path, device=device)

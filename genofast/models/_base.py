@@ -208,3 +208,37 @@ def variants_from_checkpoint(arrays: dict, meta: dict, path=None, n_snps: int | 
     if n_snps is not None and len(v) != n_snps:
         raise FormatError(path, f"variant metadata for {len(v)} SNPs, the model has {n_snps}")
     return v
+
+
+def training_extras(m) -> tuple[dict, dict]:
+    """The checkpoint arrays every trained model shares (best epoch's parameters, fingerprints, SNP positions)
+    and its JSON-able variant names."""
+    arrays = {}
+    if m.best_state is not None:
+        arrays.update({f"best.{k}": v.cpu().numpy() for k, v in m.best_state.items()})
+    if m.fingerprints is not None:
+        arrays["fingerprints"] = m.fingerprints
+    variant_arrays, variants = variants_to_checkpoint(m.variants)
+    arrays.update(variant_arrays)
+    return arrays, variants
+
+
+class progress_bar:
+    """A rich progress bar when asked for, else nothing."""
+
+    def __init__(self, enabled: bool, total: int, done: int, label: str):
+        self.bar = None
+        if enabled:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(label, total=total, completed=done)
+
+    def advance(self):
+        if self.bar:
+            self.bar.advance(self.task)
+
+    def close(self):
+        if self.bar:
+            self.bar.stop()

@@ -76,3 +76,15 @@ def refuse_copies(rows: np.ndarray, n: int, what: str, max_distance: int = 0) ->
         raise CopiesError(f"{what}: {len(rows)} of {n} synthetic haplotypes are {near} training haplotypes "
                           f"(first at row {int(rows[0])}); refusing to release them (pass allow_copies=True, "
                           "or --allow-copies on the command line, to keep them)")
+
+
+def fingerprints_from_checkpoint(path, arrays: dict) -> np.ndarray | None:
+    """The stored fingerprints of a checkpoint, checked (None when the model was trained without them)."""
+    from ..io._files import FormatError
+
+    if "fingerprints" not in arrays:
+        return None
+    f = arrays["fingerprints"]
+    if f.ndim != 1 or f.dtype != np.uint64:
+        raise FormatError(path, f"tensor 'fingerprints' must be 1-D uint64, got {f.dtype} {f.shape}")
+    return f

@@ -7,6 +7,7 @@ import numpy as np
 from ..matrix import HaplotypeMatrix
 from ._base import (as_alleles, check_fit_input, check_int, check_memory, check_sample_count, check_seed,
                     checked_config, load_checkpoint, save_checkpoint, variants_from_checkpoint, variants_to_checkpoint)
+from ._gate import fingerprints_from_checkpoint
 from .rbm import RBM
 
 
@@ -35,12 +36,22 @@ class ConditionalRBMChain:
             train = training if (t == 0 or training != "pcd") else "cd"
             self.models.append(RBM(e - s, n_context=ctx, training=train, device=device, **self.options))
         self.variants = None
+        self.fingerprints: np.ndarray | None = None
 
-    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, progress: bool = False, **fit_options):
+    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, progress: bool = False, fingerprint: bool = True,
+            **fit_options):
+        """Train every window's model in turn (``fit_options`` as in :meth:`RBM.fit`, e.g. ``eval_every``).
+
+        ``fingerprint``: keep digests of the whole training haplotypes so
+        that :meth:`sample` refuses exact copies (see :mod:`genofast.models._gate`).
+        """
+        from ._gate import fingerprints
+
         check_seed(seed)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.n_snps)
         self.variants = getattr(haplotypes, "variants", None)
+        self.fingerprints = fingerprints(a) if fingerprint else None
         for t, ((s, e), model) in enumerate(zip(self.bounds, self.models)):
             ctx = None if t == 0 else a[:, s - model.config["n_context"] : s]
             # A window is a few SNPs of the haplotype: its copies are no copies of the haplotype, so the gate
@@ -55,7 +66,12 @@ class ConditionalRBMChain:
     def sample_seconds(self, n: int, k: int | None = None) -> float:
         return sum(m.sample_seconds(n, k) for m in self.models)
 
-    def sample(self, n: int, k: int | None = None, seed: int = 0) -> HaplotypeMatrix:
+    def sample(self, n: int, k: int | None = None, seed: int = 0, *, allow_copies: bool = False) -> HaplotypeMatrix:
+        """Draw ``n`` haplotypes end to end: window t given the sampled end of window t − 1.
+
+        Exact copies of whole training haplotypes raise
+        :class:`~genofast.models.CopiesError` unless ``allow_copies``.
+        """
         n = check_sample_count(n)
         check_seed(seed)
         check_memory(self.sample_bytes(n), f"sampling {n} haplotypes x {self.n_snps} SNPs", "sample fewer per call")
@@ -64,7 +80,12 @@ class ConditionalRBMChain:
             ctx = None if t == 0 else parts[-1][:, parts[-1].shape[1] - model.config["n_context"]:]
             parts.append(model.sample(n, k, seed + t, context=ctx, allow_copies=True).to_numpy())
         ids = np.array([f"crbm{i}" for i in range(n)])
-        return HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), ids=ids, variants=self.variants)
+        out = HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), ids=ids, variants=self.variants)
+        if not allow_copies and self.fingerprints is not None:
+            from ._gate import copied_rows, refuse_copies
+
+            refuse_copies(copied_rows(out, stored=self.fingerprints), n, "ConditionalRBMChain.sample")
+        return out
 
     def save(self, path) -> None:
         arrays, configs = {}, []
@@ -76,6 +97,8 @@ class ConditionalRBMChain:
             configs.append(m.config)
         variant_arrays, variants = variants_to_checkpoint(self.variants)
         arrays.update(variant_arrays)
+        if self.fingerprints is not None:
+            arrays["fingerprints"] = self.fingerprints
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
                                           "models": configs, "variants": variants}, arrays)
 
@@ -103,4 +126,5 @@ class ConditionalRBMChain:
         for t, m in enumerate(chain.models):
             m._load_params(path, arrays, f"{t}.", moments=False)
         chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}), path, chain.n_snps)
+        chain.fingerprints = fingerprints_from_checkpoint(path, arrays)
         return chain

@@ -23,19 +23,19 @@ import time
 import numpy as np
 
 from .. import kernels
-from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
 from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count, check_seed,
-                    check_tensor, checked_config, gpu_available_memory, load_checkpoint, save_checkpoint,
-                    variants_from_checkpoint, variants_to_checkpoint)
+                    check_tensor, gpu_available_memory, progress_bar)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
 
 # The one place the RBM's defaults live: ``RBM(...)`` and ``genofast train``
 # both read this dict, so re-tuning a default changes both.
-DEFAULTS = dict(n_hidden=100, hidden="relu", training="pcd", k=10, n_chains=100, lr=1e-3, batch_size=32, l2=0.0,
-                optimizer="adam", momentum=0.9)
+DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
+                optimizer="adam", momentum=0.9, centered=True, decay=0.1)
+# and of ``fit``: how long to train, how often to measure the selection criteria
+FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
 
 
 def _torch():
@@ -55,9 +55,15 @@ def _resolve_device(device: str) -> str:
 class RBM:
     """Restricted Boltzmann machine over haplotypes; see the module docstring.
 
-    Defaults follow Yelmen et al.: learning rate 1e-3 (Adam), batches of 32,
-    PCD with k = 10 sweeps and 100 persistent chains; ~100 hidden units for
-    ~800 SNPs, ~500 for 10k (``RBM.DEFAULTS``, shared with ``genofast train``).
+    Defaults (``RBM.DEFAULTS``, shared with ``genofast train``): 100 ReLU
+    hidden units (Yelmen et al. 2019 used 100 for ~800 SNPs, 500 for 10k);
+    Rdm-30 training (Yelmen et al. 2023) with 64 chains per update, batches
+    of 64, Adam at lr 1e-3 decaying as lr / (1 + decay · epoch); the centred
+    gradient (Melchior et al. 2016: visible offsets at the data means, hidden
+    offsets a running mean of the data's hidden activity), which keeps the
+    gradient from mixing the mean of each unit into its correlations and
+    steadies training. PCD-k (Yelmen et al. 2019) and CD-k are options;
+    ``bench/rbm_yelmen805.py`` measures the defaults.
     """
 
     kind = "rbm"
@@ -66,7 +72,8 @@ class RBM:
     def __init__(self, n_visible: int, n_hidden: int = DEFAULTS["n_hidden"], hidden: str = DEFAULTS["hidden"], *,
                  training: str = DEFAULTS["training"], k: int = DEFAULTS["k"], n_chains: int = DEFAULTS["n_chains"],
                  lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"], l2: float = DEFAULTS["l2"],
-                 optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"], n_context: int = 0,
+                 optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"],
+                 centered: bool = DEFAULTS["centered"], decay: float = DEFAULTS["decay"], n_context: int = 0,
                  sample_k: int | None = None, device: str = "cpu"):
         if hidden not in kernels.UNIT_KINDS:
             raise ValueError(f"hidden must be one of {kernels.UNIT_KINDS}, got {hidden!r}")
@@ -82,6 +89,7 @@ class RBM:
         # A NaN or infinite rate trains to all-NaN weights, which sample all-0 haplotypes without complaint.
         lr = check_float(lr, "lr", low_open=True)
         l2 = check_float(l2, "l2")
+        decay = check_float(decay, "decay")
         momentum = check_float(momentum, "momentum", high=1.0, high_open=True)
         check_int(n_context, "n_context", 0)
         if sample_k is not None:
@@ -92,7 +100,8 @@ class RBM:
                      "use fewer hidden units")
         self.config = dict(n_visible=V, n_hidden=H, hidden=hidden, training=training,
                            k=int(k), n_chains=int(n_chains), lr=lr, batch_size=int(batch_size), l2=l2,
-                           optimizer=optimizer, momentum=momentum, n_context=C,
+                           optimizer=optimizer, momentum=momentum, centered=bool(centered), decay=float(decay),
+                           n_context=C,
                            sample_k=int(sample_k) if sample_k else (int(k) if training == "rdm" else 1000))
         self.device = _resolve_device(device)
         torch = _torch()
@@ -103,11 +112,12 @@ class RBM:
             self.params["A"] = t(np.zeros((C, V)))
             self.params["B"] = t(np.zeros((C, H)))
         self.moments = {k: (torch.zeros_like(p), torch.zeros_like(p)) for k, p in self.params.items()}
+        self.offsets = {"v": t(np.full(V, 0.5)), "h": t(np.zeros(H))}
         self.chains = None
         self.epoch = 0
         self.updates = 0
         self.step = 0  # Philox stream counter: one per sampled layer
-        self.aats_trace: list[tuple[int, float]] = []
+        self.trace: list[dict] = []  # one row of selection criteria per evaluation; see models/_selection.py
         self.best_epoch: int | None = None
         self.best_state: dict | None = None  # parameters of best_epoch, kept so a resumed run restores them
         self.variants: Variants | None = None
@@ -120,16 +130,20 @@ class RBM:
         self.step += 1
         return out
 
-    def _hidden(self, v, u, seed, mean=False):
+    def _shifts(self, u):
+        """A context's shifts of the visible and hidden biases, (u·A, u·B): fixed along a chain, so computed once."""
+        return None if u is None else (u @ self.params["A"], u @ self.params["B"])
+
+    def _hidden(self, v, shifts, seed, mean=False):
         pre = v @ self.params["W"]
-        if u is not None:
-            pre = pre + u @ self.params["B"]
+        if shifts is not None:
+            pre = pre + shifts[1]
         return self._units(pre, self.params["b"], self.config["hidden"], seed, mean=mean)
 
-    def _visible(self, h, u, seed, mean=False, pack=False):
+    def _visible(self, h, shifts, seed, mean=False, pack=False):
         pre = h @ self.params["W"].T
-        if u is not None:
-            pre = pre + u @ self.params["A"]
+        if shifts is not None:
+            pre = pre + shifts[0]
         return self._units(pre, self.params["a"], "bernoulli", seed, mean=mean, pack=pack)
 
     def _random_visible(self, n, seed):
@@ -139,10 +153,13 @@ class RBM:
         return self._units(zeros, bias, "bernoulli", seed)[0]  # p = 1/2 everywhere
 
     def gibbs(self, v, sweeps: int, seed: int, u=None):
-        """Run ``sweeps`` alternating hidden / visible updates from visible states ``v``."""
+        """Run ``sweeps`` alternating hidden / visible updates from visible states ``v`` (context ``u``)."""
+        return self._gibbs(v, sweeps, seed, self._shifts(u))
+
+    def _gibbs(self, v, sweeps, seed, shifts):
         for _ in range(sweeps):
-            h, _, _ = self._hidden(v, u, seed)
-            v, _, _ = self._visible(h, u, seed)
+            h, _, _ = self._hidden(v, shifts, seed)
+            v, _, _ = self._visible(h, shifts, seed)
         return v
 
     # --- training -----------------------------------------------------------------
@@ -150,31 +167,36 @@ class RBM:
     def _tensor(self, alleles):
         return _torch().tensor(alleles, dtype=_torch().float32, device=self.device)
 
-    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, context=None, eval_every: int | None = None,
-            patience: int | None = None, n_eval: int = 1000, progress: bool = False, checkpoint=None,
-            fingerprint: bool = True) -> "RBM":
+    def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None,
+            eval_every: int | None = FIT_DEFAULTS["eval_every"], select: dict | None = None,
+            patience: int | None = None, n_eval: int = FIT_DEFAULTS["n_eval"], progress: bool = False,
+            checkpoint=None, fingerprint: bool = True) -> "RBM":
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
-        ``eval_every``: every so many epochs, sample ``n_eval`` haplotypes and
-        compute AATS against the training haplotypes (Yelmen et al. 2019); the
-        parameters of the epoch with AATS closest to 0.5 are kept at the end,
-        and with ``patience`` training stops after that many evaluations
-        without improvement. ``checkpoint``: a path saved after every epoch.
-        ``context``: the conditioning alleles of a conditional RBM (rows
-        matching the haplotypes). ``fingerprint``: keep a 64-bit digest of
-        each training haplotype in the model (and its checkpoints) so that
-        :meth:`sample` can refuse exact copies later; see
+        ``eval_every``: every so many epochs (None or 0: never), sample ``n_eval`` haplotypes and
+        measure privacy (AA_truth, AA_syn against their real-haplotype
+        targets) and utility (AF, LD and 3-point correlations) against the
+        training set; each row goes to ``self.trace`` and the parameters of
+        the best-scoring epoch are kept at the end. ``select``: weights of
+        the criteria (see :mod:`genofast.models._selection`, default
+        ``WEIGHTS``). With ``patience`` training stops after that many
+        evaluations without improvement. ``checkpoint``: a path saved after
+        every epoch. ``context``: the conditioning alleles of a conditional
+        RBM (rows matching the haplotypes). ``fingerprint``: keep a 64-bit
+        digest of each training haplotype in the model (and its checkpoints)
+        so that :meth:`sample` can refuse exact copies later; see
         :mod:`genofast.models._gate` for what the digests reveal.
         """
-        from .. import metrics
         from ._gate import fingerprints
+        from ._selection import Evaluator, check_weights, score
 
         torch = _torch()
         check_seed(seed)
         check_int(epochs, "epochs", 0)
-        if eval_every is not None:
+        weights = check_weights(select)
+        if eval_every:
             check_int(eval_every, "eval_every")
-            check_int(n_eval, "n_eval")
+            check_int(n_eval, "n_eval", 2)
         if patience is not None:
             check_int(patience, "patience", 0)
         a = as_alleles(haplotypes)
@@ -191,13 +213,16 @@ class RBM:
             # the model then begins with the right allele frequencies.
             f = np.clip(a.mean(axis=0), 1e-3, 1 - 1e-3)
             self.params["a"].copy_(self._tensor(np.log(f / (1 - f))))
+            self.offsets["v"].copy_(self._tensor(a.mean(axis=0)))
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
+        evaluate = Evaluator(a, n_eval, seed) if eval_every and self.epoch < epochs else None
         # A resumed run compares later epochs with the best one before the break, and ends on its parameters.
-        best = None if self.best_epoch is None else (abs(dict(self.aats_trace)[self.best_epoch] - 0.5),
+        rows = {row["epoch"]: row for row in self.trace}
+        best = None if self.best_epoch is None else (score(rows[self.best_epoch], weights),
                                                       self.best_state or self._state_copy())
         stale = 0
-        bar = _progress(progress, epochs, self.epoch, "training RBM")
+        bar = progress_bar(progress, epochs, self.epoch, "training RBM")
         try:
             while self.epoch < epochs:
                 order = np.random.default_rng((seed, self.epoch)).permutation(a.shape[0])
@@ -212,15 +237,15 @@ class RBM:
                         f"training diverged in epoch {self.epoch + 1}: parameter {bad!r} became NaN or infinite; "
                         f"the checkpoint was not updated; lower the learning rate (lr={cfg['lr']:g})")
                 self.epoch += 1
-                if eval_every and self.epoch % eval_every == 0:
-                    n = min(n_eval, a.shape[0])
-                    pick = np.sort(np.random.default_rng((seed, 1, self.epoch)).choice(a.shape[0], n, False))
+                if evaluate is not None and self.epoch % eval_every == 0:
+                    pick = np.sort(np.random.default_rng((seed, 1, self.epoch)).choice(a.shape[0], evaluate.n, False))
                     u = None if ctx is None else ctx[torch.as_tensor(pick, device=self.device)]
-                    syn = self.sample(n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
-                    score = metrics.aats(HaplotypeMatrix.from_numpy(a[pick]), syn).aats
-                    self.aats_trace.append((self.epoch, score))
-                    if best is None or abs(score - 0.5) < best[0]:
-                        best, self.best_epoch, stale = (abs(score - 0.5), self._state_copy()), self.epoch, 0
+                    syn = self.sample(evaluate.n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
+                    row = evaluate(syn, self.epoch)
+                    row["score"] = score(row, weights)
+                    self.trace.append(row)
+                    if best is None or row["score"] < best[0]:
+                        best, self.best_epoch, stale = (row["score"], self._state_copy()), self.epoch, 0
                         self.best_state = best[1]
                     else:
                         stale += 1
@@ -252,24 +277,32 @@ class RBM:
     def _update(self, v0, u, seed):
         """One gradient-ascent step on the log-likelihood."""
         cfg = self.config
-        _, h0, _ = self._hidden(v0, u, seed, mean=True)
+        shifts = self._shifts(u)
+        _, h0, _ = self._hidden(v0, shifts, seed, mean=True)
         if cfg["training"] == "pcd":
-            vk = self.gibbs(self.chains, cfg["k"], seed)
+            vk = self._gibbs(self.chains, cfg["k"], seed, None)
             self.chains = vk
         elif cfg["training"] == "cd":
-            vk = self.gibbs(v0, cfg["k"], seed, u)
+            vk = self._gibbs(v0, cfg["k"], seed, shifts)
         else:
-            vk = self.gibbs(self._random_visible(v0.shape[0] if u is not None else cfg["n_chains"], seed), cfg["k"],
-                            seed, u)
-        _, hk, _ = self._hidden(vk, u, seed, mean=True)
+            vk = self._gibbs(self._random_visible(v0.shape[0] if u is not None else cfg["n_chains"], seed), cfg["k"],
+                             seed, shifts)
+        _, hk, _ = self._hidden(vk, shifts, seed, mean=True)
+        if cfg["centered"]:
+            self.offsets["h"].mul_(0.95).add_(0.05 * h0.mean(0))
         grads = self.gradients(v0, h0, vk, hk, u)
         self._step(grads)
 
     def gradients(self, v0, h0, vk, hk, u=None) -> dict:
         """Log-likelihood gradient estimates: data statistics minus model (chain) statistics."""
         n0, nk = v0.shape[0], vk.shape[0]
+        if self.config["centered"]:
+            mu, lam = self.offsets["v"], self.offsets["h"]
+            w = (v0 - mu).T @ (h0 - lam) / n0 - (vk - mu).T @ (hk - lam) / nk
+        else:
+            w = v0.T @ h0 / n0 - vk.T @ hk / nk
         g = {
-            "W": v0.T @ h0 / n0 - vk.T @ hk / nk - self.config["l2"] * self.params["W"],
+            "W": w - self.config["l2"] * self.params["W"],
             "a": v0.mean(0) - vk.mean(0),
             "b": h0.mean(0) - hk.mean(0),
         }
@@ -281,18 +314,25 @@ class RBM:
     def _step(self, grads):
         cfg = self.config
         self.updates += 1
+        lr = cfg["lr"] / (1 + cfg["decay"] * self.epoch)
+        steps = {}
         for k, g in grads.items():
-            p = self.params[k]
             m, s = self.moments[k]
             if cfg["optimizer"] == "sgd":
                 m.mul_(cfg["momentum"]).add_(g)
-                p.add_(cfg["lr"] * m)
+                steps[k] = lr * m
             else:
                 m.mul_(0.9).add_(0.1 * g)
                 s.mul_(0.999).add_(0.001 * g * g)
                 mh = m / (1 - 0.9 ** self.updates)
                 sh = s / (1 - 0.999 ** self.updates)
-                p.add_(cfg["lr"] * mh / (sh.sqrt() + 1e-8))
+                steps[k] = lr * mh / (sh.sqrt() + 1e-8)
+        if cfg["centered"]:
+            # steps in the centred parameters; the same model in plain parameters moves the biases too
+            steps["a"] = steps["a"] - steps["W"] @ self.offsets["h"]
+            steps["b"] = steps["b"] - self.offsets["v"] @ steps["W"]
+        for k, d in steps.items():
+            self.params[k].add_(d)
 
     def _non_finite(self) -> str | None:
         torch = _torch()
@@ -328,9 +368,10 @@ class RBM:
             v = self._random_visible(n, seed) if init is None else self._tensor(as_alleles(init))
             if tuple(v.shape) != (n, self.config["n_visible"]):
                 raise ValueError(f"init has shape {tuple(v.shape)}, expected ({n}, {self.config['n_visible']})")
-            v = self.gibbs(v, max(k - 1, 0), seed, u)
-            h, _, _ = self._hidden(v, u, seed)
-            _, _, packed = self._visible(h, u, seed, pack=True)
+            shifts = self._shifts(u)
+            v = self._gibbs(v, max(k - 1, 0), seed, shifts)
+            h, _, _ = self._hidden(v, shifts, seed)
+            _, _, packed = self._visible(h, shifts, seed, pack=True)
         finally:
             self.step = saved
         words = packed.cpu().numpy().view(np.uint64) if kernels.is_cuda(packed) else packed
@@ -443,59 +484,19 @@ class RBM:
             hidden = x * x / 2 + 0.5 * math.log(2 * math.pi) + torch.special.log_ndtr(x)
         return -(v @ self.params["a"]) - hidden.sum(-1)
 
-    # --- checkpoints --------------------------------------------------------------
+    # --- checkpoints (models/_rbm_checkpoint.py) ---------------------------------------
 
     def save(self, path) -> None:
         """Parameters, optimizer moments, chains and training state (safetensors + JSON), atomically."""
-        bad = self._non_finite()
-        if bad:
-            raise ValueError(f"{path}: not saved, parameter {bad!r} is NaN or infinite")
-        arrays = {k: v.cpu().numpy() for k, v in self.params.items()}
-        for k, (m, s) in self.moments.items():
-            arrays[f"moment1.{k}"], arrays[f"moment2.{k}"] = m.cpu().numpy(), s.cpu().numpy()
-        if self.chains is not None:
-            arrays["chains"] = self.chains.cpu().numpy()
-        if self.best_state is not None:
-            arrays.update({f"best.{k}": v.cpu().numpy() for k, v in self.best_state.items()})
-        if self.fingerprints is not None:
-            arrays["fingerprints"] = self.fingerprints
-        variant_arrays, variants = variants_to_checkpoint(self.variants)
-        arrays.update(variant_arrays)
-        state = dict(epoch=self.epoch, updates=self.updates, step=self.step, aats_trace=self.aats_trace,
-                     best_epoch=self.best_epoch, variants=variants)
-        save_checkpoint(path, self.kind, {"config": self.config, "state": state}, arrays)
+        from ._rbm_checkpoint import save
+
+        save(self, path)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "RBM":
-        meta, arrays = load_checkpoint(path, cls.kind)
-        m = checked_config(path, lambda: cls(**meta["config"], device=device))
-        m._load_params(path, arrays, "", moments=True)
-        if "chains" in arrays:
-            m.chains = m._tensor(check_tensor(path, arrays, "chains", (m.config["n_chains"], m.config["n_visible"]),
-                                              0.0, 1.0))
-        st = meta.get("state")
-        if not isinstance(st, dict):
-            raise FormatError(path, "config lacks the training 'state'")
+        from ._rbm_checkpoint import load
 
-        def state():
-            m.epoch, m.updates, m.step = (check_int(st[x], x, 0) for x in ("epoch", "updates", "step"))
-            m.aats_trace = [(check_int(e, "aats_trace epoch"), check_float(a, "aats_trace AATS", high=1.0))
-                            for e, a in st["aats_trace"]]
-            m.best_epoch = st["best_epoch"]
-            if m.best_epoch is not None and m.best_epoch not in dict(m.aats_trace):
-                raise ValueError(f"best_epoch {m.best_epoch!r} is not in aats_trace")
-
-        checked_config(path, state)
-        if m.best_epoch is not None and "best.W" in arrays:
-            m.best_state = {k: m._tensor(check_tensor(path, arrays, f"best.{k}", tuple(p.shape)))
-                            for k, p in m.params.items()}
-        if "fingerprints" in arrays:
-            f = arrays["fingerprints"]
-            if f.ndim != 1 or f.dtype != np.uint64:
-                raise FormatError(path, f"tensor 'fingerprints' must be 1-D uint64, got {f.dtype} {f.shape}")
-            m.fingerprints = f
-        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.config["n_visible"])
-        return m
+        return load(cls, path, device)
 
     def _load_params(self, path, arrays: dict, prefix: str, moments: bool) -> None:
         """Take parameters (and optimizer moments) from checkpoint arrays, each checked against the config."""
@@ -505,24 +506,3 @@ class RBM:
             if moments:
                 self.moments[k] = (self._tensor(check_tensor(path, arrays, f"{prefix}moment1.{k}", shape)),
                                    self._tensor(check_tensor(path, arrays, f"{prefix}moment2.{k}", shape, 0.0)))
-
-
-class _progress:
-    """A rich progress bar when asked for, else nothing."""
-
-    def __init__(self, enabled: bool, total: int, done: int, label: str):
-        self.bar = None
-        if enabled:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(label, total=total, completed=done)
-
-    def advance(self):
-        if self.bar:
-            self.bar.advance(self.task)
-
-    def close(self):
-        if self.bar:
-            self.bar.stop()

@@ -15,8 +15,8 @@ from . import scoring as _scores
 
 SECTIONS = ("summary", "allele-frequencies", "linkage-disequilibrium", "pca", "distances", "kmers",
             "three-point", "classifiers", "privacy", "overview")
-# Present only when asked for: labels given, embeddings=True, scans given.
-OPTIONAL_SECTIONS = ("populations", "structure", "selection")
+# Present only when asked for: labels given, embeddings=True, scans given, training traces given.
+OPTIONAL_SECTIONS = ("populations", "structure", "selection", "training")
 
 
 @dataclass
@@ -31,6 +31,7 @@ class Evaluation:
     populations: dict = field(default_factory=dict)  # set name -> population -> statistics (labels given)
     positions_known: bool = True  # False: placeholder SNP metadata, LD distances are SNP index differences
     scans: object = None  # the SelectionScans shown in the report, if any
+    training: dict = field(default_factory=dict)  # set name -> (trace rows, kept epoch) of its model's training
 
     def to_dataframe(self):
         import pandas as pd
@@ -40,7 +41,8 @@ class Evaluation:
 
 def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_triplets: int = 5000,
              classifiers: bool = True, n_splits: int = 5, seed: int = 0, tie: str = "strict", populations=None,
-             synthetic_populations: dict | None = None, embeddings: bool = False, scans=None) -> Evaluation:
+             synthetic_populations: dict | None = None, embeddings: bool = False, scans=None,
+             training: dict | None = None) -> Evaluation:
     """Compare a real set with one or several synthetic sets and optionally write an HTML report.
 
     Parameters
@@ -58,6 +60,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         seconds: numba compiles UMAP on first use), shown beside the PCA.
     scans : a :class:`genofast.metrics.selection.SelectionScans` to show (run it on the whole labelled
         cohort with :func:`genofast.metrics.selection_scans`; it needs other populations than ``real``).
+    training : optional dict set name -> the model that generated it, when trained with ``eval_every``:
+        its ``trace`` (selection criteria per evaluation) is plotted over epochs, the kept epoch marked.
     """
     if isinstance(synthetic, HaplotypeMatrix):
         synthetic = {"synthetic": synthetic}
@@ -132,13 +136,24 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         row["aggregate score"] = _scores.aggregate(row)
     result = Evaluation(table, details, missing_rates=missing, alignment_notes=notes,
                         populations={n: d["populations"] for n, d in details.items() if "populations" in d},
-                        positions_known=has_metadata(real.variants), scans=scans)
+                        positions_known=has_metadata(real.variants), scans=scans, training=_traces(training))
     if out is not None:
         result.report = Path(out)
         from .page import write_report
 
         write_report(result, real, real_ld, tie, labels)
     return result
+
+
+def _traces(training) -> dict:
+    out = {}
+    for name, model in (training or {}).items():
+        trace = getattr(model, "trace", None)
+        if not isinstance(trace, list) or not all(isinstance(r, dict) and "epoch" in r for r in trace):
+            raise ValueError(f"training[{name!r}] has no trace of evaluations (train it with eval_every=...)")
+        if trace:
+            out[str(name)] = (trace, getattr(model, "best_epoch", None))
+    return out
 
 
 def _haplotypes(x, name: str) -> HaplotypeMatrix:

@@ -214,3 +214,19 @@ def selection_scan(scan) -> bytes:
     axes[-1, 0].set_xlabel("position (Mb); dotted: 99th percentile of the set")
     fig.suptitle(scan.label, fontsize=10)
     return _png(fig)
+
+
+def training_traces(traces: dict) -> bytes:
+    """Each criterion of each model's training trace over epochs; the kept epoch dashed."""
+    fig, axes = _grid(len(traces), 5.0, 3.6)
+    for ax, (name, (trace, kept)) in zip(axes, traces.items()):
+        epochs = [row["epoch"] for row in trace]
+        keys = [k for k in trace[0] if k != "epoch" and isinstance(trace[0][k], (int, float))]
+        for key, color in zip(keys, COLORS * 2):
+            style = ":" if key.startswith("target") else "-"
+            ax.plot(epochs, [row.get(key, np.nan) for row in trace], style, color=color, label=key, lw=1.2)
+        if kept is not None:
+            ax.axvline(kept, color=REAL_COLOR, ls="--", lw=1)
+        ax.set(xlabel="epoch", title=f"{name}: kept epoch {kept}")
+        ax.legend(fontsize=6, ncol=2)
+    return _png(fig)

@@ -155,6 +155,13 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
                 *(_table(rows, corner="population", caption=name) for name, rows in result.populations.items()))
     if result.scans is not None:
         _selection_section(section, result.scans)
+    if result.training:
+        section("training", "Training and model selection",
+                "Selection criteria measured on fresh samples every few epochs while the model trained (AA_truth "
+                "and AA_syn with their targets, the accuracies two disjoint halves of the real training set score "
+                "against each other; AF, LD and 3-point r against the training set; the selection score, lower is "
+                "better). The dashed line marks the kept epoch.",
+                _img(figures.training_traces(result.training), "training traces"))
     section("overview", "Overview", ["Normalised scores per set (1 best) and the privacy-utility trade-off; each "
                                      "point is labelled with its aggregate score.", scores.DEFINITION],
             _img(figures.radar({n: scores.radar(r) for n, r in table.items()}), "radar chart"),

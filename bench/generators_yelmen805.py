@@ -1,0 +1,161 @@
+"""Must-show measurement for the neural generators on yelmen805 (issue 19).
+
+yelmen805 is split at random *by individual* (hapt rows 2i and 2i+1 are one
+person; the file is in population order, so never split by row order) into
+2,000 individuals (4,000 training haplotypes) and 504 (1,008 held out). Each
+family trains on the 4,000 training haplotypes, generates 2,000, and is scored
+against 2,000 training haplotypes drawn at random; the held-out real
+haplotypes are scored the same way as the target row.
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/generators_yelmen805.py --families gan,wgan,vae,gmmn
+
+Columns: AATS (strict ties) with AA_truth and AA_syn; Pearson r of allele
+frequencies, over all SNPs and over SNPs with real frequency <= 0.2; exact
+copies of training haplotypes (of all 4,000); privacy loss AATS(held out) -
+AATS(train) at equal sizes; MLP real-vs-synthetic accuracy and the worst
+classifier's |0.5 - accuracy| (seed 002's Delta).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from genofast.matrix import HaplotypeMatrix
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "yelmen805"
+# epochs per family, chosen from measured seconds per epoch to train each in a few minutes on one CPU thread
+EPOCHS = {"gan": 60, "wgan": 20, "vae": 32, "gmmn": 80}
+# departures from the library defaults (the papers' settings), each for a CPU budget of minutes: the GAN's
+# generator learns 5x faster; the WGAN takes 5 critic steps per generator step on batches of 48, doubling the
+# generator's updates per second; the VAE halves the KL weight (at 1, 30 epochs leave the latent nearly unused)
+OPTIONS = {"gan": {"lr_generator": 5e-4}, "wgan": {"n_critic": 5, "batch_size": 48}, "vae": {"kl_weight": 0.5},
+           "gmmn": {}}
+
+
+def split(h, seed: int = 0, n_train_individuals: int = 2000):
+    people = np.random.default_rng(seed).permutation(len(h) // 2)
+    rows = lambda p: np.sort(np.concatenate([2 * p, 2 * p + 1]))  # noqa: E731
+    return rows(people[:n_train_individuals]), rows(people[n_train_individuals:])
+
+
+def score(name, real, train_all, holdout, syn, seconds=None, privacy=True):
+    from genofast.metrics import aats, copies, privacy_loss
+    from genofast.metrics.quality import classifier_scores, compare_allele_frequencies
+
+    a = aats(real, syn)
+    af = compare_allele_frequencies(real, syn)
+    clf = classifier_scores(real, syn, seed=0)
+    return {"set": name, "aats": a.aats, "aa_truth": a.aa_truth, "aa_syn": a.aa_syn, "af_r": af.r,
+            "low_af_r": af.r_low, "copies": copies(train_all, syn).count,
+            "privacy_loss": privacy_loss(train_all, holdout, syn) if privacy else float("nan"),
+            "mlp": clf.accuracy["MLP"], "worst_delta": max(clf.delta.values()), "train_s": seconds}
+
+
+def make(family: str, n_snps: int, classes=None):
+    from genofast.models import GAN, GMMN, VAE, WGAN
+
+    return {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}[family](n_snps, classes, **OPTIONS[family])
+
+
+def attacks(family, model, train, holdout, syn, seed, shadow_epochs=20):
+    """Seed 003's membership attacks: candidates are 1,008 training and the 1,008 held-out haplotypes."""
+    from genofast.metrics.membership import black_box, white_box
+
+    members = train[np.sort(np.random.default_rng(seed + 2).choice(len(train), len(holdout), replace=False))]
+    candidates = HaplotypeMatrix.from_numpy(np.concatenate([members.to_numpy(), holdout.to_numpy()]))
+    is_member = np.r_[np.ones(len(members), bool), np.zeros(len(holdout), bool)]
+    fmt = lambda r: ", ".join(f"top {f:.0%}: {a:.3f}" for f, a in r.accuracy.items())  # noqa: E731
+    print(f"  {family} white-box attack (chance {0.5:.2f}): {fmt(white_box(model, candidates, is_member))}")
+    if family == "gan":  # a shadow GAN trained on the synthetic set; too slow for the WGAN on a CPU
+        start = time.perf_counter()
+        r = black_box(lambda: make(family, train.n_snps), syn, candidates, is_member, shadow_epochs, seed)
+        print(f"  {family} black-box attack ({shadow_epochs} epochs, {time.perf_counter() - start:.0f} s): {fmt(r)}")
+
+
+def conditional(family, train, labels, epochs, seed, eval_every, n_per_label=400):
+    """Train one conditional model; per label: share of its samples a real-trained classifier assigns to it, AF r."""
+    from sklearn.linear_model import LogisticRegression
+
+    from genofast.metrics.quality import compare_allele_frequencies
+
+    classes = sorted(set(labels))
+    model = make(family, train.n_snps, classes)
+    start = time.perf_counter()
+    model.fit(train, epochs=epochs, seed=seed, labels=labels, eval_every=eval_every)
+    seconds = time.perf_counter() - start
+    clf = LogisticRegression(max_iter=1000, C=0.1).fit(train.to_numpy(), labels)
+    print(f"conditional {family}: {epochs} epochs, best {model.best_epoch}, {seconds:.0f} s; "
+          f"classifier accuracy on its training set {clf.score(train.to_numpy(), labels):.3f}")
+    if model.trace:
+        print("  trace (epoch, PC W1, AA_truth, AA_syn): " + ", ".join(
+            f"({e['epoch']}, {e['pca_wasserstein']:.3f}, {e['aa_truth']:.3f}, {e['aa_syn']:.3f})" for e in model.trace))
+    for lab in classes:
+        syn = model.sample(n_per_label, seed=seed + 1, labels=lab, allow_copies=True)
+        share = float(np.mean(clf.predict(syn.to_numpy()) == lab))
+        r = compare_allele_frequencies(train[np.flatnonzero(labels == lab)], syn).r
+        print(f"  {lab}: assigned to own label {share:.3f}, per-label AF r {r:.3f}")
+
+
+def main():
+    import torch
+
+    torch.set_num_threads(1)
+    import genofast
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--families", default="gan,wgan,vae,gmmn")
+    p.add_argument("--epochs", default="", help="overrides, e.g. gan=100,wgan=30")
+    p.add_argument("--eval-every", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the rows here")
+    p.add_argument("--conditional", default=None, help="a family to train conditionally on super-population")
+    p.add_argument("--conditional-epochs", type=int, default=40)
+    p.add_argument("--conditional-eval-every", type=int, default=None, help="default: --eval-every; 0: no selection")
+    args = p.parse_args()
+    epochs = dict(EPOCHS, **{k: int(v) for k, v in (kv.split("=") for kv in args.epochs.split(",") if kv)})
+
+    h = genofast.io.read_hapt(DATA / "805_SNP_1000G_real.hapt.gz", legend=DATA / "805_SNP.legend")
+    train_rows, hold_rows = split(h, args.seed)
+    train, holdout = h[train_rows], h[hold_rows]
+    real = train[np.sort(np.random.default_rng(args.seed + 1).choice(len(train), 2000, replace=False))]
+    print(f"train {len(train)} haplotypes, held out {len(holdout)}; threads: torch {torch.get_num_threads()}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", flush=True)
+    if args.conditional:
+        from genofast.metrics.population import haplotype_labels, read_labels
+
+        labels = haplotype_labels(train.ids, read_labels(DATA / "805_SNP_1000G_real.labels.tsv"))
+        every = args.eval_every if args.conditional_eval_every is None else args.conditional_eval_every
+        conditional(args.conditional, train, labels, args.conditional_epochs, args.seed, every or None)
+    rows = [score("held-out real (target)", real, train, holdout, holdout, privacy=False)]
+    for family in [f for f in args.families.split(",") if f]:
+        model = make(family, h.n_snps)
+        start = time.perf_counter()
+        model.fit(train, epochs=epochs[family], seed=args.seed, eval_every=args.eval_every)
+        seconds = time.perf_counter() - start
+        syn = model.sample(2000, seed=args.seed + 1, allow_copies=True)
+        row = score(f"{family} ({epochs[family]} ep, best {model.best_epoch})", real, train, holdout, syn, seconds)
+        row["trace"] = model.trace
+        if family in ("gan", "wgan"):
+            attacks(family, model, train, holdout, syn, args.seed)
+        rows.append(row)
+        print(json.dumps({k: v for k, v in row.items() if k != "trace"}), flush=True)
+    head = f"{'set':34s} {'AATS':>6s} {'AAtru':>6s} {'AAsyn':>6s} {'AF r':>6s} {'lowAF':>6s} {'copy':>5s} " \
+           f"{'ploss':>6s} {'MLP':>6s} {'wDelta':>6s} {'train s':>8s}"
+    print(head)
+    for r in rows:
+        t = "" if r["train_s"] is None else f"{r['train_s']:8.0f}"
+        print(f"{r['set']:34s} {r['aats']:6.3f} {r['aa_truth']:6.3f} {r['aa_syn']:6.3f} {r['af_r']:6.3f} "
+              f"{r['low_af_r']:6.3f} {r['copies']:5d} {r['privacy_loss']:6.3f} {r['mlp']:6.3f} "
+              f"{r['worst_delta']:6.3f} {t}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

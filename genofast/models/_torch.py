@@ -1,0 +1,391 @@
+"""What the PyTorch generators (GAN, WGAN, VAE, GMMN) share: labels, seeding, the training loop with
+model selection, sampling through the copy gate, and checkpoints that resume bit-identically.
+
+Randomness: every epoch draws from its own ``torch.Generator`` and numpy
+permutation keyed by (seed, epoch), and sampling from one keyed by the
+sampling seed alone. A checkpoint saved at an epoch boundary therefore needs
+no RNG state beyond the epoch counter: parameters, buffers (batch-norm
+statistics) and optimizer moments are enough for a resumed run on the same
+device to repeat the uninterrupted one bit for bit.
+
+Model selection (``eval_every``): the seeds stopped WGAN and VAE training by
+eye on PCA plots (Yelmen et al. 2023) and the GAN on AATS (Yelmen et al.
+2021). Here every ``eval_every`` epochs ``n_eval`` haplotypes are generated
+and scored against as many training haplotypes by (a) the 1-Wasserstein
+distance between real and synthetic PC1-4 scores, each divided by the real
+component's standard deviation and averaged, and (b) the two halves of AATS.
+The selection score is (a) + (|AA_truth - 0.5| + |AA_syn - 0.5|) / 2: AATS
+alone can sit at 0.5 while AA_truth is near 0 and AA_syn near 1 (synthetic
+haplotypes bunched near real ones but close to each other). The parameters of
+the epoch with the lowest score are restored at the end, and the trace is kept
+in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..io._files import FormatError
+from ..matrix import HaplotypeMatrix, Variants
+from ._gate import fingerprints_from_checkpoint
+from ._base import (as_alleles, check_fit_input, check_int, check_sample_count, check_seed, check_tensor,
+                    checked_config, load_checkpoint, save_checkpoint, training_extras, variants_from_checkpoint)
+
+SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
+
+
+def torch_module():
+    import torch
+
+    return torch
+
+
+def resolve_device(device: str) -> str:
+    torch = torch_module()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was requested but torch sees no CUDA device")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    return device
+
+
+def derived_seed(*key) -> int:
+    """A 63-bit seed for torch from a tuple of non-negative integers (numpy's SeedSequence mixing)."""
+    return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def selection_score(pca_distance: float, aa_truth: float, aa_syn: float) -> float:
+    return pca_distance + (abs(aa_truth - 0.5) + abs(aa_syn - 0.5)) / 2
+
+
+class TorchGenerator:
+    """Base of the neural generators; subclasses define the networks and one training step.
+
+    Subclasses set ``kind`` and ``DEFAULTS`` and implement ``_build()`` (a dict
+    name -> nn.Module), ``_optimizers()`` (a dict name -> optimizer over those
+    modules), ``_step(x, c, gen)`` (one update on a batch ``x`` of alleles with
+    one-hot labels ``c`` or None) and ``_generate(n, c, gen)`` (P(allele 1) or
+    0/1 values, n x SNPs). ``batch_multiple`` rounds batches down (WGAN packing).
+    """
+
+    kind = ""
+    DEFAULTS: dict = {}
+    batch_multiple = 1
+
+    def __init__(self, n_snps: int, classes=None, *, device: str = "cpu", **config):
+        check_int(n_snps, "n_snps")
+        if classes is not None:
+            classes = [str(c) for c in classes]
+            if not classes or len(set(classes)) != len(classes):
+                raise ValueError(f"classes must be distinct label names, got {classes!r}")
+        unknown = set(config) - set(self.DEFAULTS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown options {sorted(unknown)}")
+        cfg = {**self.DEFAULTS, **config}
+        self.config = {"n_snps": int(n_snps), "classes": classes, **self._check_config(cfg)}
+        self.device = resolve_device(device)
+        self.nets = self._build()
+        self.optimizers = self._optimizers()
+        self.epoch = 0
+        self.updates = 0
+        self.trace: list[dict] = []
+        self.best_epoch: int | None = None
+        self.best_state: dict | None = None
+        self.variants: Variants | None = None
+        self.fingerprints: np.ndarray | None = None
+
+    # --- subclass hooks ----------------------------------------------------------------
+
+    def _check_config(self, cfg: dict) -> dict:
+        return cfg
+
+    def _epoch_start(self, seed: int) -> None:
+        """Called before each epoch (GMMN re-draws its random features here)."""
+
+    def _data_init(self, alleles) -> None:
+        """Called after the networks are first built, with the training alleles (start at their frequencies)."""
+
+    def _prepare(self, data, cond) -> None:
+        """Called once per fit with the training tensors (GMMN keeps them for its sketches)."""
+
+    # --- labels --------------------------------------------------------------------------
+
+    @property
+    def n_snps(self) -> int:
+        return self.config["n_snps"]
+
+    @property
+    def classes(self) -> list[str] | None:
+        return self.config["classes"]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes) if self.classes else 0
+
+    def _label_indices(self, labels, n: int) -> np.ndarray | None:
+        """Labels (one per row, or one for all rows) as class indices, checked against the model's classes."""
+        if not self.classes:
+            if labels is not None:
+                raise ValueError(f"this {type(self).__name__} is not conditional (no classes) but labels were given")
+            return None
+        if labels is None:
+            raise ValueError(f"this {type(self).__name__} is conditional on {self.classes}: give labels")
+        lab = np.asarray(labels).astype(str)
+        if lab.ndim == 0:
+            lab = np.full(n, lab.item())
+        if lab.shape != (n,):
+            raise ValueError(f"{lab.size} labels for {n} haplotypes")
+        index = {c: i for i, c in enumerate(self.classes)}
+        bad = sorted(set(lab) - set(index))
+        if bad:
+            raise ValueError(f"unknown label(s) {bad[:5]}; the model knows {self.classes}")
+        return np.array([index[x] for x in lab], dtype=np.int64)
+
+    def _onehot(self, idx):
+        torch = torch_module()
+        if idx is None:
+            return None
+        return torch.nn.functional.one_hot(torch.as_tensor(idx, device=self.device), self.n_classes).float()
+
+    # --- training ------------------------------------------------------------------------
+
+    def _initialise(self, seed: int) -> None:
+        """Fresh networks and optimizers, their initial weights drawn from ``seed`` (not torch's global RNG)."""
+        torch = torch_module()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derived_seed(seed, 0))
+            self.nets = self._build()
+        self.optimizers = self._optimizers()
+
+    def _train_mode(self, on: bool) -> None:
+        for net in self.nets.values():
+            net.train(on)
+
+    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, labels=None, eval_every: int | None = None,
+            n_eval: int = 1000, progress: bool = False, checkpoint=None, fingerprint: bool = True):
+        """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
+
+        ``labels``: one label per haplotype for a conditional model (built with
+        ``classes``). ``eval_every``: model selection, see the module docstring.
+        ``checkpoint``: a path saved after every epoch. ``fingerprint``: keep
+        64-bit digests of the training haplotypes so that :meth:`sample` can
+        refuse exact copies (see :mod:`genofast.models._gate`).
+        """
+        from ._gate import fingerprints
+        from ._base import progress_bar
+
+        torch = torch_module()
+        check_seed(seed)
+        check_int(epochs, "epochs", 0)
+        if eval_every is not None:
+            check_int(eval_every, "eval_every")
+            check_int(n_eval, "n_eval", 2)
+        a = as_alleles(haplotypes)
+        check_fit_input(a, self.n_snps)
+        cond = self._label_indices(labels, a.shape[0])
+        self.variants = getattr(haplotypes, "variants", self.variants)
+        self.fingerprints = fingerprints(a) if fingerprint else None
+        if self.epoch == 0 and self.updates == 0:
+            self._initialise(seed)
+            self._data_init(a)
+        data = torch.tensor(a, dtype=torch.float32, device=self.device)
+        onehot = self._onehot(cond)
+        self._prepare(data, onehot)
+        ref = self._selection_reference(a, cond, seed, n_eval) if eval_every else None
+        n = a.shape[0]
+        batch = max(self.batch_multiple, min(self.config["batch_size"], n) // self.batch_multiple * self.batch_multiple)
+        if n < batch:
+            raise ValueError(f"{type(self).__name__} needs at least {batch} training haplotypes, got {n}")
+        bar = progress_bar(progress, epochs, self.epoch, f"training {type(self).__name__}")
+        try:
+            while self.epoch < epochs:
+                self._epoch_start(seed)
+                gen = self._torch_generator(seed, 1, self.epoch)
+                order = torch.as_tensor(np.random.default_rng((seed, self.epoch)).permutation(n), device=self.device)
+                self._train_mode(True)
+                for start in range(0, n - batch + 1, batch):  # the last partial batch is dropped
+                    idx = order[start : start + batch]
+                    self._step(data[idx], None if onehot is None else onehot[idx], gen)
+                    self.updates += 1
+                bad = self._non_finite()
+                if bad:
+                    raise FloatingPointError(f"training diverged in epoch {self.epoch + 1}: {bad} became NaN or "
+                                             "infinite; the checkpoint was not updated; lower the learning rate")
+                self.epoch += 1
+                if eval_every and self.epoch % eval_every == 0:
+                    self._evaluate(ref, seed)
+                if checkpoint is not None:
+                    self.save(checkpoint)
+                bar.advance()
+        finally:
+            bar.close()
+            self._train_mode(False)
+        if self.best_state is not None:
+            self._load_state(self.best_state)
+        return self
+
+    def _torch_generator(self, *key):
+        torch = torch_module()
+        return torch.Generator(device=self.device).manual_seed(derived_seed(*key))
+
+    def _selection_reference(self, a, cond, seed: int, n_eval: int) -> dict:
+        from sklearn.decomposition import PCA
+
+        n = min(n_eval, a.shape[0])
+        pick = np.sort(np.random.default_rng((seed, 2)).choice(a.shape[0], n, replace=False))
+        real = a[pick].astype(np.float32)
+        pca = PCA(n_components=min(4, n, a.shape[1]), svd_solver="full").fit(real)
+        scores = pca.transform(real)
+        return {"real": HaplotypeMatrix.from_numpy(a[pick]), "pca": pca, "scores": scores,
+                "scale": np.where(scores.std(0) > 0, scores.std(0), 1.0),
+                "labels": None if cond is None else np.asarray(self.classes)[cond[pick]]}
+
+    def _evaluate(self, ref: dict, seed: int) -> None:
+        from scipy.stats import wasserstein_distance
+
+        from ..metrics import aats
+
+        n = len(ref["real"])
+        syn = self.sample(n, seed=derived_seed(seed, 3, self.epoch) % 2**62, labels=ref["labels"], allow_copies=True)
+        s = ref["pca"].transform(syn.to_numpy().astype(np.float32))
+        pca_w = float(np.mean([wasserstein_distance(ref["scores"][:, k], s[:, k]) / ref["scale"][k]
+                               for k in range(s.shape[1])]))
+        a = aats(ref["real"], syn)
+        entry = {"epoch": self.epoch, "pca_wasserstein": pca_w, "aats": a.aats, "aa_truth": a.aa_truth,
+                 "aa_syn": a.aa_syn, "score": selection_score(pca_w, a.aa_truth, a.aa_syn)}
+        self.trace.append(entry)
+        best = None if self.best_epoch is None else next(e for e in self.trace if e["epoch"] == self.best_epoch)
+        if best is None or entry["score"] < best["score"]:
+            self.best_epoch, self.best_state = self.epoch, self._state_copy()
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _state_copy(self) -> dict:
+        return {f"{name}.{k}": v.detach().clone() for name, net in self.nets.items()
+                for k, v in net.state_dict().items()}
+
+    def _load_state(self, state: dict) -> None:
+        for name, net in self.nets.items():
+            net.load_state_dict({k: state[f"{name}.{k}"] for k in net.state_dict()})
+
+    def _non_finite(self) -> str | None:
+        torch = torch_module()
+        for name, net in self.nets.items():
+            for k, p in net.state_dict().items():
+                if p.is_floating_point() and not bool(torch.isfinite(p).all()):
+                    return f"{name}.{k}"
+        return None
+
+    # --- sampling ------------------------------------------------------------------------
+
+    def sample_bytes(self, n: int) -> int:
+        """Host memory of :meth:`sample`: one chunk's float work arrays, the 0/1 result, ids."""
+        return 8 * min(n, SAMPLE_CHUNK) * self.n_snps + 2 * n * self.n_snps + 160 * n
+
+    def sample(self, n: int, seed: int = 0, labels=None, *, allow_copies: bool = False) -> HaplotypeMatrix:
+        """Generate ``n`` haplotypes.
+
+        A conditional model needs ``labels``: one label for all haplotypes, or
+        one per haplotype. Ids read ``<kind><i>``, or ``<kind><i>.<label>``.
+        When the model holds fingerprints of its training haplotypes, an exact
+        copy raises :class:`~genofast.models.CopiesError` unless ``allow_copies``.
+        """
+        torch = torch_module()
+        n = check_sample_count(n)
+        check_seed(seed)
+        cond = self._label_indices(labels, n)
+        gen = self._torch_generator(seed, 4)
+        self._train_mode(False)
+        parts = []
+        with torch.no_grad():
+            for start in range(0, n, SAMPLE_CHUNK):
+                rows = min(SAMPLE_CHUNK, n - start)
+                c = None if cond is None else self._onehot(cond[start : start + rows])
+                parts.append((self._generate(rows, c, gen) > 0.5).to(torch.uint8).cpu().numpy())
+        alleles = np.concatenate(parts) if parts else np.zeros((0, self.n_snps), np.uint8)
+        suffix = [""] * n if cond is None else [f".{self.classes[i]}" for i in cond]
+        ids = np.array([f"{self.kind}{i}{s}" for i, s in enumerate(suffix)])
+        out = HaplotypeMatrix.from_numpy(alleles, ids=ids, variants=self.variants)
+        if not allow_copies and self.fingerprints is not None:
+            from ._gate import copied_rows, refuse_copies
+
+            refuse_copies(copied_rows(out, stored=self.fingerprints), n, f"{type(self).__name__}.sample")
+        return out
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Networks, optimizer moments, selection trace and best parameters (safetensors + JSON), atomically."""
+        bad = self._non_finite()
+        if bad:
+            raise ValueError(f"{path}: not saved, {bad} is NaN or infinite")
+        arrays = {f"net.{k}": v.cpu().numpy() for k, v in self._state_copy().items()}
+        groups = {}
+        for name, opt in self.optimizers.items():
+            sd = opt.state_dict()
+            groups[name] = [{k: v for k, v in g.items() if k != "params"} for g in sd["param_groups"]]
+            for pid, st in sd["state"].items():
+                for k, v in st.items():
+                    arrays[f"opt.{name}.{pid}.{k}"] = np.asarray(v.cpu().numpy() if hasattr(v, "cpu") else v)
+        extras, variants = training_extras(self)
+        arrays.update(extras)
+        state = dict(epoch=self.epoch, updates=self.updates, trace=self.trace, best_epoch=self.best_epoch,
+                     param_groups=groups, variants=variants)
+        config = {k: v for k, v in self.config.items() if k not in ("n_snps", "classes")}
+        save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "classes": self.classes, "config": config,
+                                          "state": state}, arrays)
+
+    @classmethod
+    def load(cls, path, device: str = "cpu"):
+        meta, arrays = load_checkpoint(path, cls.kind)
+        m = checked_config(path, lambda: cls(meta["n_snps"], meta["classes"], device=device, **meta["config"]))
+        st = meta.get("state")
+        if not isinstance(st, dict):
+            raise FormatError(path, "config lacks the training 'state'")
+        m._load_state(m._checked_state(path, arrays, "net."))
+        checked_config(path, lambda: m._load_optimizers(path, arrays, st["param_groups"]))
+
+        def state():
+            m.epoch, m.updates = check_int(st["epoch"], "epoch", 0), check_int(st["updates"], "updates", 0)
+            m.trace = [dict(e) for e in st["trace"]]
+            m.best_epoch = st["best_epoch"]
+            if m.best_epoch is not None and m.best_epoch not in [e["epoch"] for e in m.trace]:
+                raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")
+
+        checked_config(path, state)
+        if m.best_epoch is not None:
+            m.best_state = m._checked_state(path, arrays, "best.")
+        m.fingerprints = fingerprints_from_checkpoint(path, arrays)
+        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.n_snps)
+        return m
+
+    def _checked_state(self, path, arrays: dict, prefix: str) -> dict:
+        torch = torch_module()
+        # safetensors stores a 0-d tensor (batch norm's counter) with shape (1,)
+        return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)), device=self.device)
+                .to(v.dtype).reshape(v.shape) for k, v in self._state_copy().items()}
+
+    def _load_optimizers(self, path, arrays: dict, groups: dict) -> None:
+        torch = torch_module()
+        for name, opt in self.optimizers.items():
+            sd = opt.state_dict()
+            if len(groups[name]) != len(sd["param_groups"]):
+                raise ValueError(f"optimizer {name!r}: {len(groups[name])} parameter groups, expected "
+                                 f"{len(sd['param_groups'])}")
+            for g, saved in zip(sd["param_groups"], groups[name]):
+                g.update(saved)
+            state = {}
+            for key, a in arrays.items():
+                parts = key.split(".")
+                if parts[0] == "opt" and parts[1] == name:
+                    state.setdefault(int(parts[2]), {})[parts[3]] = torch.as_tensor(np.array(a))
+            params = [p for g in opt.param_groups for p in g["params"]]
+            for pid, st in state.items():
+                for k, v in st.items():
+                    if k != "step" and tuple(v.shape) != tuple(params[pid].shape):
+                        raise FormatError(path, f"optimizer tensor opt.{name}.{pid}.{k} has shape {tuple(v.shape)}")
+                    st[k] = v.to(self.device) if k != "step" else v.reshape(())
+            sd["state"] = state
+            opt.load_state_dict(sd)

@@ -1,0 +1,127 @@
+"""The dense GAN of Yelmen et al. 2021 ("Creating artificial human genomes using generative neural networks").
+
+Generator: latent vector of 600 standard normals -> SNPs/1.2 -> SNPs/1.1 ->
+SNPs (tanh); discriminator: SNPs -> SNPs/2 -> SNPs/3 -> 1 (sigmoid); hidden
+layers leaky ReLU (alpha 0.01) with L2 weight regularisation 1e-4; Adam, with
+learning rates 8e-4 (discriminator) and 1e-4 (generator through the frozen
+discriminator); batches of 32. Real labels are smoothed by uniform noise of
+width 0.1; the text says the noise is *added* to the label 1, which would put
+binary cross-entropy targets above 1, so it is subtracted here (one-sided label
+smoothing, targets in [0.9, 1]). Outputs are rounded to 0/1 (numpy.rint in
+the paper; a tanh output above 0.5 becomes 1).
+
+Conditional generation: a one-hot label vector is appended to the latent
+vector and to the discriminator's input.
+"""
+
+from __future__ import annotations
+
+from ._base import check_float, check_int
+from ._torch import TorchGenerator, torch_module
+
+DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1)
+
+
+def dense_stack(sizes: list[int], slope: float = 0.01):
+    """Linear layers of the given sizes with leaky ReLU between them (none after the last)."""
+    nn = torch_module().nn
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(slope))
+    return nn.Sequential(*layers)
+
+
+class GAN(TorchGenerator):
+    """Dense generative adversarial network of Yelmen et al. 2021 (see the module docstring)."""
+
+    kind = "gan"
+    DEFAULTS = DEFAULTS
+
+    def _check_config(self, cfg):
+        for k in ("latent", "batch_size"):
+            cfg[k] = check_int(cfg[k], k)
+        for k in ("lr_discriminator", "lr_generator"):
+            cfg[k] = check_float(cfg[k], k, low_open=True)
+        cfg["l2"] = check_float(cfg["l2"], "l2")
+        cfg["smoothing"] = check_float(cfg["smoothing"], "smoothing", high=1.0)
+        return cfg
+
+    def _build(self):
+        n, c, k = self.n_snps, self.n_classes, self.config["latent"]
+        g = dense_stack([k + c, max(1, round(n / 1.2)), max(1, round(n / 1.1)), n])
+        d = dense_stack([n + c, max(1, round(n / 2)), max(1, round(n / 3)), 1])
+        return {"generator": g.to(self.device), "discriminator": d.to(self.device)}
+
+    def _optimizers(self):
+        torch = torch_module()
+        # Keras' Adam (the paper's) uses epsilon 1e-7
+        return {"generator": torch.optim.Adam(self.nets["generator"].parameters(), self.config["lr_generator"],
+                                              eps=1e-7),
+                "discriminator": torch.optim.Adam(self.nets["discriminator"].parameters(),
+                                                  self.config["lr_discriminator"], eps=1e-7)}
+
+    def _l2(self, net):
+        """Keras kernel_regularizer=l2(l2) on the hidden layers: l2 * sum of squared weights, added to the loss."""
+        layers = [m for m in net if hasattr(m, "weight")][:-1]
+        return self.config["l2"] * sum((m.weight ** 2).sum() for m in layers)
+
+    def _fake(self, n, c, gen):
+        torch = torch_module()
+        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
+        return self.nets["generator"](z if c is None else torch.cat([z, c], 1)).tanh()
+
+    def _logits(self, x, c):
+        torch = torch_module()
+        return self.nets["discriminator"](x if c is None else torch.cat([x, c], 1))
+
+    def _step(self, x, c, gen):
+        torch = torch_module()
+        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        d, opt_d, opt_g = self.nets["discriminator"], self.optimizers["discriminator"], self.optimizers["generator"]
+        n = x.shape[0]
+        with torch.no_grad():
+            fake = self._fake(n, c, gen)
+        smooth = 1 - self.config["smoothing"] * torch.rand(n, 1, generator=gen, device=self.device)
+        # as in the paper's Keras loop: one discriminator update on the real batch, one on a generated batch
+        for batch, target in ((x, smooth), (fake, torch.zeros(n, 1, device=self.device))):
+            opt_d.zero_grad()
+            (bce(self._logits(batch, c), target) + self._l2(d)).backward()
+            opt_d.step()
+        d.requires_grad_(False)
+        opt_g.zero_grad()
+        out = self._logits(self._fake(n, c, gen), c)
+        (bce(out, torch.ones_like(out)) + self._l2(self.nets["generator"])).backward()
+        opt_g.step()
+        d.requires_grad_(True)
+
+    def _generate(self, n, c, gen):
+        return self._fake(n, c, gen)
+
+    _score = _logits
+
+    def critic_scores(self, haplotypes, labels=None):
+        """Discriminator logits of haplotypes (higher = judged more real), for membership attacks."""
+        return discriminator_scores(self, haplotypes, labels)
+
+
+def discriminator_scores(model, haplotypes, labels=None, chunk: int = 1000):
+    """Scores of a model's critic or discriminator on 0/1 haplotypes, as a numpy array (one per row)."""
+    import numpy as np
+
+    from ._base import as_alleles
+
+    torch = torch_module()
+    a = as_alleles(haplotypes)
+    if a.shape[1] != model.n_snps:
+        raise ValueError(f"model has {model.n_snps} SNPs, data have {a.shape[1]}")
+    cond = model._label_indices(labels, a.shape[0])
+    model._train_mode(False)
+    out = []
+    with torch.no_grad():
+        for s in range(0, a.shape[0], chunk):
+            x = torch.tensor(a[s : s + chunk], dtype=torch.float32, device=model.device)
+            c = None if cond is None else model._onehot(cond[s : s + chunk])
+            out.append(model._score(x, c).reshape(-1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0)

@@ -1,0 +1,124 @@
+"""The convolutional Wasserstein GAN with gradient penalty of Yelmen et al. 2023 (Materials and methods, Fig 1).
+
+Generator and critic are the networks of :mod:`genofast.models._conv`
+(location and noise channels, residual blocks, depth from the SNP count,
+batch norm in the generator, instance norm and packing of 3 haplotypes in the
+critic). Loss: critic E[C(fake)] - E[C(real)] + 10 * gradient penalty
+(Gulrajani et al. 2017), generator -E[C(fake)]; 10 critic updates per
+generator update; Adam with learning rate 5e-4 and betas (0.5, 0.9). The
+optional second phase (``fine_tune_epoch``) divides the generator's learning
+rate by 10 from that epoch on, as the paper did for 65,535 SNPs.
+
+The generator's output layer is a sigmoid; the critic sees those soft values
+during training and generated haplotypes are its outputs rounded to 0/1.
+Batch size and channel widths are not in the paper's text; the defaults here
+were chosen to train on a CPU.
+"""
+
+from __future__ import annotations
+
+from ._base import check_float, check_int
+from ._torch import TorchGenerator, torch_module
+
+DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
+                gp_weight=10.0, pack=3, fine_tune_epoch=None)
+
+
+def gradient_penalty(critic, real, fake, eps, c=None, pack: int = 1):
+    """mean over packs of (||grad_x C(x_hat)||_2 - 1)^2 at x_hat = eps * real + (1 - eps) * fake.
+
+    ``eps`` holds one mixing weight per haplotype (shape n x 1). With packing,
+    the critic's input for one score is ``pack`` haplotypes, so the norm runs
+    over all of them.
+    """
+    torch = torch_module()
+    x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    score = critic(x, c)
+    (grad,) = torch.autograd.grad(score.sum(), x, create_graph=True)
+    norms = grad.reshape(x.shape[0] // pack, -1).norm(dim=1)
+    return ((norms - 1) ** 2).mean()
+
+
+class WGAN(TorchGenerator):
+    """Convolutional WGAN-GP over haplotypes (see the module docstring)."""
+
+    kind = "wgan"
+    DEFAULTS = DEFAULTS
+
+    def _check_config(self, cfg):
+        for k in ("latent", "width", "min_width", "batch_size", "n_critic", "pack"):
+            cfg[k] = check_int(cfg[k], k)
+        cfg["lr"] = check_float(cfg["lr"], "lr", low_open=True)
+        cfg["gp_weight"] = check_float(cfg["gp_weight"], "gp_weight")
+        cfg["betas"] = [check_float(b, "betas", high=1.0, high_open=True) for b in cfg["betas"]]
+        if len(cfg["betas"]) != 2:
+            raise ValueError(f"betas must be two numbers, got {cfg['betas']!r}")
+        if cfg["fine_tune_epoch"] is not None:
+            cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
+        self.batch_multiple = cfg["pack"]
+        return cfg
+
+    def _build(self):
+        from ._conv import Critic, Generator  # torch loads only when a network is built
+
+        cfg, c = self.config, self.n_classes
+        g = Generator(self.n_snps, cfg["latent"], cfg["width"], cfg["min_width"], c, n_noise=2)
+        d = Critic(self.n_snps, cfg["width"], cfg["min_width"], c, pack=cfg["pack"])
+        return {"generator": g.to(self.device), "critic": d.to(self.device)}
+
+    def _data_init(self, alleles):
+        from ._conv import set_log_odds
+
+        set_log_odds(self.nets["generator"], alleles)
+
+    def _optimizers(self):
+        torch = torch_module()
+        cfg = self.config
+        return {k: torch.optim.Adam(self.nets[k].parameters(), cfg["lr"], betas=tuple(cfg["betas"]))
+                for k in ("generator", "critic")}
+
+    def _epoch_start(self, seed):
+        start = self.config["fine_tune_epoch"]
+        lr = self.config["lr"] / (10 if start is not None and self.epoch >= start else 1)
+        for g in self.optimizers["generator"].param_groups:
+            g["lr"] = lr
+
+    def _fake(self, n, c, gen):
+        torch = torch_module()
+        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
+        return torch.sigmoid(self.nets["generator"](z, c, gen))
+
+    def _step(self, x, c, gen):
+        torch = torch_module()
+        cfg, critic = self.config, self.nets["critic"]
+        n = x.shape[0]
+        opt = self.optimizers["critic"]
+        with torch.no_grad():
+            fake = self._fake(n, c, gen)
+        eps = torch.rand(n, 1, generator=gen, device=self.device)
+        opt.zero_grad()
+        gp = gradient_penalty(critic, x, fake, eps, c, cfg["pack"])
+        (critic(fake, c).mean() - critic(x, c).mean() + cfg["gp_weight"] * gp).backward()
+        opt.step()
+        if (self.updates + 1) % cfg["n_critic"]:
+            return
+        critic.requires_grad_(False)
+        self.optimizers["generator"].zero_grad()
+        (-critic(self._fake(n, c, gen), c).mean()).backward()
+        self.optimizers["generator"].step()
+        critic.requires_grad_(True)
+
+    def _generate(self, n, c, gen):
+        return self._fake(n, c, gen)
+
+    def _score(self, x, c):
+        """One critic score per haplotype: each is packed with copies of itself."""
+        p = self.config["pack"]
+        x = x.repeat_interleave(p, 0)
+        return self.nets["critic"](x, None if c is None else c.repeat_interleave(p, 0))
+
+    def critic_scores(self, haplotypes, labels=None):
+        """Critic scores of haplotypes (higher = judged more real), for membership attacks (seed 003)."""
+        from .gan import discriminator_scores
+
+        return discriminator_scores(self, haplotypes, labels)

@@ -1,0 +1,211 @@
+"""Neural generators (GAN, WGAN, VAE, GMMN): building blocks against hand computations, and the model contract."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from genofast.metrics.membership import attack_accuracy, black_box, white_box  # noqa: E402
+from genofast.models import GAN, GMMN, VAE, WGAN, CopiesError, fingerprints, load  # noqa: E402
+from genofast.models._conv import Critic, Generator, depth_for  # noqa: E402
+from genofast.models.gmmn import mmd2, quantise, random_features  # noqa: E402
+from genofast.models.wgan import gradient_penalty  # noqa: E402
+
+torch.set_num_threads(1)
+N_SNPS = 20
+# tiny networks: the contract, not the quality, is under test
+TINY = {
+    GAN: dict(latent=8, batch_size=10),
+    WGAN: dict(latent=4, width=8, min_width=4, batch_size=12, n_critic=2),
+    VAE: dict(latent=3, width=8, min_width=4, batch_size=10),
+    GMMN: dict(hidden=16, features=64, batch_size=20, restart_every=1),
+}
+FAMILIES = list(TINY)
+
+
+def tiny(cls, classes=None, **kw):
+    return cls(N_SNPS, classes, **{**TINY[cls], **kw})
+
+
+@pytest.fixture
+def haplotypes(rng):
+    return (rng.random((60, N_SNPS)) < np.linspace(0.1, 0.9, N_SNPS)).astype(np.uint8)
+
+
+def state(model):
+    return {k: v.clone() for k, v in model._state_copy().items()}
+
+
+def same_state(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# --- building blocks against hand computations ---------------------------------------------
+
+
+def test_quantiser_forward_is_a_hard_threshold_and_backward_the_shifted_tanh():
+    x = torch.tensor([-2.0, -0.1, 0.0, 0.3, 1.5], requires_grad=True)
+    y = quantise(x)
+    assert y.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+    (y * torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+    # d/dx (tanh(x) + 1) / 2 = (1 - tanh(x)^2) / 2, times the upstream gradient
+    want = [g * (1 - math.tanh(v) ** 2) / 2 for g, v in zip([1, 2, 3, 4, 5], [-2.0, -0.1, 0.0, 0.3, 1.5])]
+    assert x.grad.tolist() == pytest.approx(want, rel=1e-6)
+
+
+def test_mmd_with_random_features_matches_the_kernel_form(rng):
+    x = torch.tensor(rng.integers(0, 2, (7, 5)), dtype=torch.float64)
+    y = torch.tensor(rng.integers(0, 2, (4, 5)), dtype=torch.float64)
+    w = torch.tensor(rng.normal(size=(5, 11)))
+    phi = lambda a: np.maximum(a @ w.numpy(), 0) / math.sqrt(11)  # noqa: E731
+    assert random_features(x, w).numpy() == pytest.approx(phi(x.numpy()))
+    # biased MMD^2 = mean k(x,x') - 2 mean k(x,y) + mean k(y,y') with k(a,b) = phi(a).phi(b)
+    k = lambda a, b: phi(a.numpy()) @ phi(b.numpy()).T  # noqa: E731
+    want = k(x, x).mean() - 2 * k(x, y).mean() + k(y, y).mean()
+    sketch = random_features(x, w).mean(0)
+    assert float(mmd2(sketch, random_features(y, w))) == pytest.approx(want, rel=1e-9)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_the_weight_norm_penalty(rng):
+    w = torch.tensor(rng.normal(size=6))
+    critic = lambda x, c=None: x.reshape(x.shape[0] // 2, -1) @ torch.cat([w, w])  # noqa: E731  packs of 2
+    real, fake = torch.tensor(rng.random((4, 6))), torch.tensor(rng.random((4, 6)))
+    eps = torch.tensor(rng.random((4, 1)))
+    gp = gradient_penalty(critic, real, fake, eps, pack=2).detach()
+    norm = math.sqrt(2 * float((w ** 2).sum()))  # gradient of one pack score: w for each of its 2 haplotypes
+    assert gp.item() == pytest.approx((norm - 1) ** 2, rel=1e-9)
+
+
+def test_gradient_penalty_uses_the_interpolate(rng):
+    critic = lambda x, c=None: 0.5 * (x.reshape(x.shape[0] // 3, -1) ** 2).sum(1)  # noqa: E731  gradient = x_hat
+    real, fake = rng.random((6, 4)), rng.random((6, 4))
+    eps = rng.random((6, 1))
+    gp = gradient_penalty(critic, *(torch.tensor(a) for a in (real, fake, eps)), pack=3).detach()
+    x_hat = (eps * real + (1 - eps) * fake).reshape(2, -1)
+    assert gp.item() == pytest.approx(np.mean((np.linalg.norm(x_hat, axis=1) - 1) ** 2), rel=1e-9)
+
+
+def test_convolutional_depth_follows_the_snp_count():
+    assert [depth_for(n) for n in (805, 10_000, 65_535)] == [8, 12, 14]
+    g = Generator(805, latent=4, width=16, min_width=4, n_classes=0, n_noise=2)
+    gen = torch.Generator().manual_seed(0)
+    out = g(torch.randn(6, 4), None, gen)
+    assert out.shape == (6, 805)
+    critic = Critic(805, width=16, min_width=4, n_classes=2, pack=3)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    assert critic(torch.sigmoid(out), c).shape == (2, 1)  # one score per pack of 3
+
+
+# --- the model contract --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cls", FAMILIES)
+def test_shapes_seeds_and_alleles(cls, haplotypes):
+    m = tiny(cls).fit(haplotypes, epochs=2, seed=3)
+    s = m.sample(7, seed=1, allow_copies=True)
+    assert s.shape == (7, N_SNPS) and set(np.unique(s.to_numpy())) <= {0, 1}
+    assert list(s.ids) == [f"{cls.kind}{i}" for i in range(7)]
+    assert np.array_equal(s.to_numpy(), m.sample(7, seed=1, allow_copies=True).to_numpy())
+    again = tiny(cls).fit(haplotypes, epochs=2, seed=3)
+    assert same_state(state(m), state(again))
+    other = tiny(cls).fit(haplotypes, epochs=2, seed=4)
+    assert not same_state(state(m), state(other))
+
+
+@pytest.mark.parametrize("cls", FAMILIES)
+def test_resume_is_bit_identical_and_save_load_round_trips(cls, haplotypes, tmp_path):
+    labels = np.repeat(["A", "B"], 30)
+    path = tmp_path / "m.safetensors"
+    whole = tiny(cls, ["A", "B"]).fit(haplotypes, epochs=4, seed=2, labels=labels, eval_every=2, n_eval=30)
+    part = tiny(cls, ["A", "B"]).fit(haplotypes, epochs=2, seed=2, labels=labels, eval_every=2, n_eval=30,
+                                     checkpoint=path)
+    resumed = load(path)
+    assert type(resumed) is cls and resumed.epoch == 2 and resumed.trace == part.trace
+    resumed.fit(haplotypes, epochs=4, seed=2, labels=labels, eval_every=2, n_eval=30)
+    assert same_state(state(whole), state(resumed))
+    assert resumed.trace == whole.trace and resumed.best_epoch == whole.best_epoch
+    whole.save(path)
+    back = cls.load(path)
+    assert same_state(state(whole), state(back)) and back.config == whole.config
+    assert np.array_equal(back.fingerprints, whole.fingerprints)
+    a, b = (m.sample(9, seed=5, labels="B", allow_copies=True) for m in (whole, back))
+    assert np.array_equal(a.to_numpy(), b.to_numpy()) and list(a.ids) == [f"{cls.kind}{i}.B" for i in range(9)]
+
+
+@pytest.mark.parametrize("cls", FAMILIES)
+def test_model_selection_keeps_the_best_scored_epoch(cls, haplotypes):
+    m = tiny(cls).fit(haplotypes, epochs=3, seed=0, eval_every=1, n_eval=40)
+    assert [e["epoch"] for e in m.trace] == [1, 2, 3]
+    for e in m.trace:
+        assert e["aats"] == pytest.approx((e["aa_truth"] + e["aa_syn"]) / 2)
+        assert e["score"] == pytest.approx(e["pca_wasserstein"] + (abs(e["aa_truth"] - 0.5) + abs(e["aa_syn"] - 0.5)) / 2)
+    assert m.best_epoch == min(m.trace, key=lambda e: e["score"])["epoch"]
+    assert same_state(state(m), m.best_state)
+
+
+def test_conditional_sampling_honours_labels(rng):
+    # two populations with opposite allele frequencies: each label's samples must follow its own
+    a = np.concatenate([rng.random((100, N_SNPS)) < 0.1, rng.random((100, N_SNPS)) < 0.9]).astype(np.uint8)
+    labels = np.repeat(["low", "high"], 100)
+    m = GMMN(N_SNPS, ["low", "high"], hidden=32, features=200, batch_size=50, lr=1e-2, restart_every=2)
+    m.fit(a, epochs=15, seed=0, labels=labels)
+    low = m.sample(200, seed=1, labels="low", allow_copies=True).to_numpy().mean()
+    high = m.sample(200, seed=1, labels="high", allow_copies=True).to_numpy().mean()
+    assert low < 0.3 and high > 0.7
+    mixed = m.sample(4, seed=1, labels=["low", "high", "high", "low"], allow_copies=True)
+    assert list(mixed.ids) == ["gmmn0.low", "gmmn1.high", "gmmn2.high", "gmmn3.low"]
+
+
+@pytest.mark.parametrize("cls", FAMILIES)
+def test_bad_input_raises_clear_errors(cls, haplotypes):
+    m = tiny(cls, ["A", "B"])
+    labels = np.repeat(["A", "B"], 30)
+    with pytest.raises(ValueError, match="model has 20 SNPs, data have 19"):
+        m.fit(haplotypes[:, :19], epochs=1, labels=labels)
+    with pytest.raises(ValueError, match="unknown label"):
+        m.fit(haplotypes, epochs=1, labels=np.repeat(["A", "C"], 30))
+    with pytest.raises(ValueError, match="give labels"):
+        m.fit(haplotypes, epochs=1)
+    nan = haplotypes.astype(float)
+    nan[3, 4] = np.nan
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        m.fit(nan, epochs=1, labels=labels)
+    with pytest.raises(ValueError, match="unknown label"):
+        m.sample(3, labels="EUR")
+    with pytest.raises(ValueError, match="not conditional"):
+        tiny(cls).sample(3, labels="A")
+    with pytest.raises(TypeError, match="unknown options"):
+        cls(N_SNPS, learning_rate=1)
+
+
+def test_sample_refuses_copies_of_training_haplotypes(haplotypes):
+    m = tiny(GMMN).fit(haplotypes, epochs=1, seed=0)
+    m.fingerprints = fingerprints(m.sample(5, seed=1, allow_copies=True))  # pretend those were trained on
+    with pytest.raises(CopiesError, match="5 of 5"):
+        m.sample(5, seed=1)
+
+
+# --- membership attacks --------------------------------------------------------------------
+
+
+def test_attack_accuracy_counts_members_among_the_top_scores():
+    scores = [0.9, 0.1, 0.8, 0.8, 0.3, 0.7, 0.2, 0.6, 0.5, 0.4]
+    member = [1, 0, 0, 1, 1, 1, 0, 0, 0, 1]
+    r = attack_accuracy(scores, member, fractions=(0.1, 0.3, 0.5))
+    # ranked: 0.9(m) 0.8(n, earlier row) 0.8(m) 0.7(m) 0.6(n) ...
+    assert r.accuracy == {0.1: 1.0, 0.3: pytest.approx(2 / 3), 0.5: pytest.approx(3 / 5)}
+    assert r.chance == 0.5
+    with pytest.raises(ValueError, match="scores for"):
+        attack_accuracy([1.0], [1, 0])
+
+
+def test_white_and_black_box_attacks_run_on_critics(haplotypes):
+    m = tiny(WGAN).fit(haplotypes[:30], epochs=2, seed=0)
+    member = np.r_[np.ones(30, bool), np.zeros(30, bool)]
+    wb = white_box(m, haplotypes, member)
+    assert wb.scores.shape == (60,) and np.array_equal(wb.scores, m.critic_scores(haplotypes))
+    syn = m.sample(30, seed=1, allow_copies=True)
+    bb = black_box(lambda: tiny(GAN), syn, haplotypes, member, epochs=2)
+    assert set(bb.accuracy) == {0.01, 0.1, 0.25, 0.5} and bb.chance == 0.5
