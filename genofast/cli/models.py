@@ -1,0 +1,298 @@
+"""``genofast train``, ``generate`` and ``impute``: models from data, data from models."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import (DEVICE, Device, LEGEND, ModelKind, NEURAL, SEED, THREADS, WRITE_BYTES, _check_legend,
+                      _check_output, _check_time, _device, _read_haplotypes, command, console)
+
+
+def _rbm_defaults() -> dict:
+    from ..models.rbm import DEFAULTS, FIT_DEFAULTS
+
+    return {**DEFAULTS, **FIT_DEFAULTS}
+
+
+def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
+                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0):
+    from ..models import RBM, Bernoulli, MarkovChain
+
+    if kind is ModelKind.bernoulli:
+        return Bernoulli()
+    if kind is ModelKind.markov:
+        return MarkovChain(window=window)
+    return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
+               decay=decay, device=device)
+
+
+# The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
+RBM_DEFAULTS = _rbm_defaults()
+
+
+@command
+def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, phased .vcf, .npz)."),
+          out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
+          model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, gan, wgan, vae, gmmn, bernoulli or markov."),
+          labels: Optional[Path] = typer.Option(None, help="Population labels of the training samples (tsv with a "
+                                                "header: sample, then the label): a conditional gan, wgan, vae or "
+                                                "gmmn."),
+          epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
+          hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units."),
+          units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
+          training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
+          k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
+          lr: float = typer.Option(RBM_DEFAULTS["lr"]), batch_size: int = typer.Option(RBM_DEFAULTS["batch_size"]),
+          decay: float = typer.Option(RBM_DEFAULTS["decay"], help="RBM learning rate at epoch e: lr / (1 + decay·e)."),
+          chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
+          window: int = typer.Option(3, help="Markov-chain window."),
+          eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
+                                         "and utility on fresh samples; the best epoch is kept (0: never)."),
+          resume: bool = typer.Option(False, help="Continue from --out if it exists."),
+          fingerprints: bool = typer.Option(True, help="Store a 64-bit hash of each training haplotype in the "
+                                            "checkpoint, so `generate` can refuse exact copies. Anyone holding the "
+                                            "checkpoint and a known haplotype can then test whether it was "
+                                            "trained on (the same information a copy check needs)."),
+          legend: Optional[Path] = LEGEND,
+          seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
+    """Train a model on haplotypes and save it."""
+    from ..models import RBM
+    from ..models._base import check_float, check_int, check_seed
+
+    # Every option is checked before the data are read: a bad one must not cost a long read.
+    check_seed(seed, "--seed")
+    if model is ModelKind.markov:
+        check_int(window, "--window", 1, 20)
+    if labels is not None and model.value not in NEURAL:
+        raise ValueError(f"--labels makes a conditional {', '.join(NEURAL)}; the {model.value} model takes none")
+    if model.value in NEURAL:
+        check_int(epochs, "--epochs")
+        check_int(eval_every, "--eval-every", 0)
+    if model is ModelKind.rbm:
+        from ..kernels import UNIT_KINDS
+        from ..models.rbm import TRAINING
+
+        for option, value, allowed in (("--units", units, UNIT_KINDS), ("--training", training, TRAINING)):
+            if value not in allowed:
+                raise ValueError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+        check_int(epochs, "--epochs")
+        check_int(hidden, "--hidden")
+        check_int(k, "--k")
+        check_int(batch_size, "--batch-size")
+        check_int(chains, "--chains")
+        check_float(lr, "--lr", low_open=True)
+        check_float(decay, "--decay")
+        check_int(eval_every, "--eval-every", 0)
+    _check_output(out)
+    _check_legend(legend, [data])
+    h = _read_haplotypes(data, legend)
+    t = time.perf_counter()
+    if model.value in NEURAL:
+        m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, device)
+    elif model is ModelKind.rbm:
+        m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
+            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window, decay)
+        _check_training_size(m, h, epochs)
+        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints)
+    else:
+        m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, "cpu", window).fit(h)
+    m.save(out)
+    console.print(f"trained {model.value} on {h.n_haplotypes} x {h.n_snps} in {time.perf_counter() - t:.1f} s; "
+                  f"saved {out}")
+
+
+def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
+                  seed: int, device):
+    """A GAN, WGAN, VAE or GMMN with its defaults (conditional when labels are given), checkpointed every epoch."""
+    from ..models import GAN, GMMN, VAE, WGAN
+
+    cls = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}[kind]
+    y = None
+    if labels is not None:
+        from ..metrics.population import haplotype_labels, read_labels
+
+        y = haplotype_labels(h.ids, read_labels(labels))
+    if resume and out.exists():
+        m = cls.load(out, device=_device(device))
+    else:
+        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=_device(device))
+    return m.fit(h, epochs, seed, labels=y, eval_every=eval_every or None, progress=True, checkpoint=out,
+                 fingerprint=fingerprints)
+
+
+def _check_training_size(m, h, epochs: int) -> None:
+    """Refuse RBM training that cannot fit in memory or finish within MAX_SECONDS, before the first epoch."""
+    from ..models._base import check_memory
+
+    cfg = m.config
+    what = f"training an RBM on {h.n_haplotypes} x {h.n_snps} alleles"
+    # the data as float32 and their uint8 copy; the chains of one update are a sampler's work arrays
+    check_memory(5 * h.n_haplotypes * h.n_snps + m.sample_bytes(max(cfg["n_chains"], cfg["batch_size"])), what,
+                 "train on fewer haplotypes or SNPs, or lower --batch-size")
+    updates = max(epochs - m.epoch, 0) * -(-h.n_haplotypes // cfg["batch_size"])
+    if updates:  # an update runs k sweeps of its chains plus two hidden passes
+        per_update = m.sample_seconds(max(cfg["n_chains"], cfg["batch_size"]), cfg["k"] + 1)
+        _check_time(updates * per_update, what, "lower --k or --epochs")
+
+
+@command
+def generate(model: Path = typer.Argument(..., help="A model checkpoint from `genofast train`."),
+             out: Path = typer.Option(..., "--out", help="Output (.hapt[.gz], .vcf[.gz], .npz)."),
+             n: int = typer.Option(1000, "-n", "--n", help="Haplotypes to generate."),
+             k: Optional[int] = typer.Option(None, help="Gibbs sweeps (RBM; default: the model's)."),
+             training: Optional[Path] = typer.Option(None, "--training", help="The training haplotypes: refuse "
+                                                     "synthetic ones within --max-distance of them."),
+             max_distance: int = typer.Option(0, "--max-distance", help="Hamming distance counted as a copy "
+                                              "(above 0 needs --training)."),
+             allow_copies: bool = typer.Option(False, "--allow-copies", help="Write even if some synthetic "
+                                               "haplotypes copy training ones."),
+             label: Optional[str] = typer.Option(None, "--label", help="Generate this population (a conditional "
+                                                 "gan, wgan, vae or gmmn trained with --labels)."),
+             seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
+    """Generate artificial haplotypes from a trained model.
+
+    Before writing, synthetic haplotypes are checked against the training set (the --training file, or the
+    fingerprints stored in the checkpoint), and the output is refused if any copies one, unless --allow-copies.
+    """
+    from .. import io
+    from ..models import RBM, ConditionalRBMChain, load
+    from ..models._base import available_memory, check_int, check_memory, check_seed
+
+    check_int(n, "-n", 1)
+    check_seed(seed, "--seed")
+    if k is not None:
+        check_int(k, "--k", 1)
+    kind = io._kind(out)  # an unknown output type fails now, not after sampling
+    if kind == "plink" and not hasattr(io, "write_plink"):
+        raise ValueError(f"{out}: writing PLINK filesets is not supported; write .vcf.gz, .hapt or .npz")
+    if kind in ("vcf", "plink") and n % 2:
+        raise ValueError(f"-n must be even for {out}: it holds two haplotypes per diploid sample, got {n}")
+    check_int(max_distance, "--max-distance", 0)
+    if max_distance and training is None:
+        raise ValueError("--max-distance above 0 needs --training: fingerprints find exact copies only")
+    _check_output(out)
+    m = load(model, device=_device(device))
+    train_h = _read_haplotypes(training) if training is not None else None
+    if train_h is not None and train_h.n_snps != m.n_snps:
+        raise ValueError(f"--training {training} has {train_h.n_snps} SNPs, the model {m.n_snps}")
+    gibbs = isinstance(m, (RBM, ConditionalRBMChain))
+    if label is not None and m.kind not in NEURAL:
+        raise ValueError(f"--label needs a conditional neural model; {model} holds a {m.kind} model")
+    if k is not None and not gibbs:
+        console.print(f"note: --k applies to RBM models only; ignored for the {m.kind} model")
+    what = f"generating {n} haplotypes x {m.n_snps} SNPs"
+    need = m.sample_bytes(n) + WRITE_BYTES[kind] * n * m.n_snps
+    check_memory(need, what, f"lower -n (about {int(available_memory() / need * n):,} fit) and run several "
+                             "times with different --seed")
+    if gibbs:
+        _check_time(m.sample_seconds(n, k), what, "lower --k or -n")
+    with console.status(f"sampling {n} haplotypes"):
+        # the gate below decides about copies, with the training data when given
+        if m.kind in NEURAL:
+            syn = m.sample(n, seed=seed, labels=label, allow_copies=True)
+        else:
+            syn = m.sample(n, k, seed=seed, allow_copies=True) if gibbs else m.sample(n, seed=seed)
+    _privacy_gate(m, syn, train_h, max_distance, allow_copies, model)
+    io.write(out, syn)
+    console.print(f"wrote {syn.n_haplotypes} x {syn.n_snps} to {out}")
+
+
+def _privacy_gate(m, syn, train_h, max_distance: int, allow_copies: bool, model: Path) -> None:
+    """Refuse (before anything is written) synthetic haplotypes that copy training ones, unless allowed."""
+    from ..models._gate import copied_rows, refuse_copies
+
+    stored = getattr(m, "fingerprints", None)
+    if train_h is None and stored is None:
+        console.print(f"note: {model} holds no training fingerprints and no --training was given: copies of "
+                      "training haplotypes were not checked")
+        return
+    with console.status("checking for copies of training haplotypes"):
+        rows = copied_rows(syn, train_h, stored, max_distance)
+    if allow_copies:
+        if len(rows):
+            console.print(f"warning: {len(rows)} of {syn.n_haplotypes} synthetic haplotypes copy training "
+                          "haplotypes; written anyway (--allow-copies)")
+        return
+    refuse_copies(rows, syn.n_haplotypes, f"{model}", max_distance)
+
+
+@command
+def impute(model: Path = typer.Argument(..., help="An RBM checkpoint, or the word trio-boost."),
+           data: Path = typer.Argument(..., help="Haplotypes with missing alleles (phased .vcf, .npz); for "
+                                       "trio-boost, genotypes of parents and children (.vcf, .bed, .npz)."),
+           out: Path = typer.Option(..., "--out", help="Imputed haplotypes (.vcf[.gz], .hapt, .npz)."),
+           sweeps: int = typer.Option(200, help="Gibbs sweeps (at least 2)."),
+           burn_in: int = typer.Option(50, help="Sweeps discarded before averaging (fewer than --sweeps)."),
+           pedigree: Optional[Path] = typer.Option(None, help="trio-boost: PED or .fam file naming each child's "
+                                                   "parents."),
+           learner: str = typer.Option("logitboost", help="trio-boost: logitboost, adaboost, totalboost or mendel."),
+           window: int = typer.Option(10, help="trio-boost: flanking SNPs per window (half each side)."),
+           legend: Optional[Path] = LEGEND,
+           seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
+    """Fill missing alleles with an RBM (Gibbs sampling with observed alleles clamped), or children's untyped
+    SNPs in parent-offspring trios with boosting (``genofast impute trio-boost DATA --pedigree FILE``)."""
+    from .. import io
+    from ..models import RBM, load
+    from ..models._base import check_int, check_memory, check_seed
+
+    if str(model) == "trio-boost":
+        _impute_trios(data, out, pedigree, learner, window, seed, threads)
+        return
+    if pedigree is not None:
+        raise ValueError("--pedigree applies to trio-boost imputation: use `genofast impute trio-boost DATA ...`")
+    check_int(sweeps, "--sweeps", 2)
+    check_int(burn_in, "--burn-in", 0)
+    if burn_in >= sweeps:
+        raise ValueError(f"--burn-in ({burn_in}) must be smaller than --sweeps ({sweeps})")
+    check_seed(seed, "--seed")
+    io._kind(out)
+    _check_output(out)
+    _check_legend(legend, [data])
+    m = load(model, device=_device(device))
+    if not isinstance(m, RBM):
+        raise ValueError(f"{model}: imputation needs an RBM checkpoint")
+    h = _read_haplotypes(data, legend)
+    if m.variants is not None:
+        h = _align_to_model(m, h, data)
+    # the int8 unpacked alleles, then about six float32 arrays of the same shape in the sampler
+    check_memory(25 * h.n_haplotypes * h.n_snps, f"imputing {h.n_haplotypes} x {h.n_snps} alleles",
+                 "impute fewer haplotypes at a time")
+    with console.status("imputing"):
+        _, calls = m.impute(h, sweeps=sweeps, burn_in=burn_in, seed=seed)
+    io.write(out, calls)
+    console.print(f"imputed {h.n_missing} missing alleles; wrote {out}")
+
+
+def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str, window: int, seed: int,
+                  threads: Optional[int]) -> None:
+    from ..impute import LEARNERS, impute_trio_file
+    from ..models._base import check_int, check_seed
+
+    if pedigree is None:
+        raise ValueError("trio-boost needs --pedigree FILE (PED or .fam) naming each child's parents")
+    if learner not in (*LEARNERS, "mendel"):
+        raise ValueError(f"--learner must be one of {', '.join(LEARNERS)} or mendel, got {learner!r}")
+    check_int(window, "--window", 2)
+    check_seed(seed, "--seed")
+    from .. import io
+
+    io._kind(out)
+    _check_output(out)
+    with console.status(f"imputing trio children with {learner}"):
+        result = impute_trio_file(data, pedigree, out, learner=learner, window=window, seed=seed,
+                                  n_jobs=threads or 2)
+    console.print(f"imputed the children's untyped SNPs with {learner} in {sum(result.seconds.values()):.1f} s; wrote {out}")
+
+
+def _align_to_model(model, h, path: Path):
+    """The data on the model's SNPs and allele coding (SNPs matched by chromosome, position and alleles)."""
+    from ..align import align_to
+
+    h, info = align_to(model.variants, h, name=str(path), reference_name="the model")
+    if info.flipped or info.reordered:
+        console.print(f"note: {info.describe(str(path))}; the output follows the model's SNPs and alleles")
+    return h
