@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from genofast import GenotypeMatrix, HaplotypeMatrix, io
-from genofast.metrics import privacy, quality
+from genofast.metrics import ld, privacy, quality
 
 import reference
 
@@ -62,12 +62,12 @@ def test_frequencies_and_ld_equal_numpy_over_called_alleles(a):
     np.testing.assert_allclose(got[iu], expect[iu], atol=1e-9)
     pairs = np.stack(iu, axis=1)
     np.testing.assert_allclose(quality.pair_r2(h, pairs), expect[iu], atol=1e-6)
-    gemm = quality._GEMM_MAX_SNPS
+    gemm = ld._GEMM_MAX_SNPS
     try:  # the pair-by-pair path that cohorts with many SNPs take
-        quality._GEMM_MAX_SNPS = 0
+        ld._GEMM_MAX_SNPS = 0
         np.testing.assert_allclose(quality.pair_r2(h, pairs), expect[iu], atol=1e-6)
     finally:
-        quality._GEMM_MAX_SNPS = gemm
+        ld._GEMM_MAX_SNPS = gemm
 
 
 @settings(max_examples=40, deadline=None)

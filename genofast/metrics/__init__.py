@@ -1,4 +1,4 @@
-"""Metrics that judge artificial genomes: privacy (:mod:`.privacy`), realism (:mod:`.quality`),
+"""Metrics that judge artificial genomes: privacy (:mod:`.privacy`), realism (:mod:`.quality`, LD in :mod:`.ld`),
 per-population statistics and structure views (:mod:`.population`), selection scans (:mod:`.selection`)."""
 
 from .privacy import (AATSResult, aats, copies, membership_inference, nearest_neighbor_chains, privacy_loss)
