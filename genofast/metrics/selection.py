@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..matrix import HaplotypeMatrix
+from ._dense import _pearson
 
 SCANS = ("XP-EHH", "iHS", "PBS")
 
@@ -92,12 +93,6 @@ def _descending_rank(values: np.ndarray) -> np.ndarray:
     rank = np.empty(len(values), dtype=np.int64)
     rank[order] = np.arange(1, len(values) + 1)
     return rank
-
-
-def _pearson(x, y) -> float:
-    from .quality import _pearson
-
-    return _pearson(x, y)
 
 
 def _top_overlap(real: np.ndarray, other: np.ndarray, n_top: int) -> float:

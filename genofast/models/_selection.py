@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from ..matrix import HaplotypeMatrix
+from ..metrics._dense import _pearson
 
 # Criterion weights of the selection score (``fit(select=...)`` overrides any of them).
 WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0)
@@ -61,14 +62,6 @@ def best(trace: list[dict], weights: dict) -> dict:
     return min(trace, key=lambda row: (score(row, weights), row["epoch"]))
 
 
-def _pearson(x, y) -> float:
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if len(x) < 2 or x.std() == 0 or y.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(x, y)[0, 1])
-
-
 class Evaluator:
     """Training-set statistics computed once; each call scores one synthetic sample against them."""
 
@@ -82,7 +75,9 @@ class Evaluator:
                              "train with eval_every=0 to skip it")
         self.n = min(int(n_eval), n_rows // 2)
         order = np.random.default_rng((seed, 2)).permutation(n_rows)
-        self.real = HaplotypeMatrix.from_numpy(alleles[np.sort(order[: self.n])])
+        # the rows every evaluation compares with (a conditional model samples given their contexts)
+        self.rows = np.sort(order[: self.n])
+        self.real = HaplotypeMatrix.from_numpy(alleles[self.rows])
         other = HaplotypeMatrix.from_numpy(alleles[np.sort(order[self.n : 2 * self.n])])
         target = aats(self.real, other)
         self.target = dict(target_truth=target.aa_truth, target_syn=target.aa_syn)

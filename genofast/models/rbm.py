@@ -238,8 +238,7 @@ class RBM:
                         f"the checkpoint was not updated; lower the learning rate (lr={cfg['lr']:g})")
                 self.epoch += 1
                 if evaluate is not None and self.epoch % eval_every == 0:
-                    pick = np.sort(np.random.default_rng((seed, 1, self.epoch)).choice(a.shape[0], evaluate.n, False))
-                    u = None if ctx is None else ctx[torch.as_tensor(pick, device=self.device)]
+                    u = None if ctx is None else ctx[torch.as_tensor(evaluate.rows, device=self.device)]
                     syn = self.sample(evaluate.n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
                     row = evaluate(syn, self.epoch)
                     row["score"] = score(row, weights)
