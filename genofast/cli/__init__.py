@@ -2,11 +2,11 @@
 
 One module per concern: :mod:`._common` (the app, one-line failures, shared
 options and readers), :mod:`.data` (info, simulate, evaluate), :mod:`.models`
-(train, generate, impute), :mod:`.demo`. Importing them registers their
+(train, generate), :mod:`.impute`, :mod:`.demo`. Importing them registers their
 commands on ``app``.
 """
 
-from . import data, models, demo  # noqa: F401  (registers the commands, in this order in --help)
+from . import data, models, impute, demo  # noqa: F401  (registers the commands, in this order in --help)
 from ._common import app
 
 __all__ = ["app", "main"]

@@ -1,4 +1,4 @@
-"""``genofast train``, ``generate`` and ``impute``: models from data, data from models."""
+"""``genofast train`` and ``generate``: models from data, data from models."""
 
 from __future__ import annotations
 
@@ -218,81 +218,3 @@ def _privacy_gate(m, syn, train_h, max_distance: int, allow_copies: bool, model:
                           "haplotypes; written anyway (--allow-copies)")
         return
     refuse_copies(rows, syn.n_haplotypes, f"{model}", max_distance)
-
-
-@command
-def impute(model: Path = typer.Argument(..., help="An RBM checkpoint, or the word trio-boost."),
-           data: Path = typer.Argument(..., help="Haplotypes with missing alleles (phased .vcf, .npz); for "
-                                       "trio-boost, genotypes of parents and children (.vcf, .bed, .npz)."),
-           out: Path = typer.Option(..., "--out", help="Imputed haplotypes (.vcf[.gz], .hapt, .npz)."),
-           sweeps: int = typer.Option(200, help="Gibbs sweeps (at least 2)."),
-           burn_in: int = typer.Option(50, help="Sweeps discarded before averaging (fewer than --sweeps)."),
-           pedigree: Optional[Path] = typer.Option(None, help="trio-boost: PED or .fam file naming each child's "
-                                                   "parents."),
-           learner: str = typer.Option("logitboost", help="trio-boost: logitboost, adaboost, totalboost or mendel."),
-           window: int = typer.Option(10, help="trio-boost: flanking SNPs per window (half each side)."),
-           legend: Optional[Path] = LEGEND,
-           seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
-    """Fill missing alleles with an RBM (Gibbs sampling with observed alleles clamped), or children's untyped
-    SNPs in parent-offspring trios with boosting (``genofast impute trio-boost DATA --pedigree FILE``)."""
-    from .. import io
-    from ..models import RBM, load
-    from ..models._base import check_int, check_memory, check_seed
-
-    if str(model) == "trio-boost":
-        _impute_trios(data, out, pedigree, learner, window, seed, threads)
-        return
-    if pedigree is not None:
-        raise ValueError("--pedigree applies to trio-boost imputation: use `genofast impute trio-boost DATA ...`")
-    check_int(sweeps, "--sweeps", 2)
-    check_int(burn_in, "--burn-in", 0)
-    if burn_in >= sweeps:
-        raise ValueError(f"--burn-in ({burn_in}) must be smaller than --sweeps ({sweeps})")
-    check_seed(seed, "--seed")
-    io._kind(out)
-    _check_output(out)
-    _check_legend(legend, [data])
-    m = load(model, device=_device(device))
-    if not isinstance(m, RBM):
-        raise ValueError(f"{model}: imputation needs an RBM checkpoint")
-    h = _read_haplotypes(data, legend)
-    if m.variants is not None:
-        h = _align_to_model(m, h, data)
-    # the int8 unpacked alleles, then about six float32 arrays of the same shape in the sampler
-    check_memory(25 * h.n_haplotypes * h.n_snps, f"imputing {h.n_haplotypes} x {h.n_snps} alleles",
-                 "impute fewer haplotypes at a time")
-    with console.status("imputing"):
-        _, calls = m.impute(h, sweeps=sweeps, burn_in=burn_in, seed=seed)
-    io.write(out, calls)
-    console.print(f"imputed {h.n_missing} missing alleles; wrote {out}")
-
-
-def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str, window: int, seed: int,
-                  threads: Optional[int]) -> None:
-    from ..impute import LEARNERS, impute_trio_file
-    from ..models._base import check_int, check_seed
-
-    if pedigree is None:
-        raise ValueError("trio-boost needs --pedigree FILE (PED or .fam) naming each child's parents")
-    if learner not in (*LEARNERS, "mendel"):
-        raise ValueError(f"--learner must be one of {', '.join(LEARNERS)} or mendel, got {learner!r}")
-    check_int(window, "--window", 2)
-    check_seed(seed, "--seed")
-    from .. import io
-
-    io._kind(out)
-    _check_output(out)
-    with console.status(f"imputing trio children with {learner}"):
-        result = impute_trio_file(data, pedigree, out, learner=learner, window=window, seed=seed,
-                                  n_jobs=threads or 2)
-    console.print(f"imputed the children's untyped SNPs with {learner} in {sum(result.seconds.values()):.1f} s; wrote {out}")
-
-
-def _align_to_model(model, h, path: Path):
-    """The data on the model's SNPs and allele coding (SNPs matched by chromosome, position and alleles)."""
-    from ..align import align_to
-
-    h, info = align_to(model.variants, h, name=str(path), reference_name="the model")
-    if info.flipped or info.reordered:
-        console.print(f"note: {info.describe(str(path))}; the output follows the model's SNPs and alleles")
-    return h

@@ -1,5 +1,12 @@
 """Imputation of missing genotypes.
 
+Unphased cohorts (seed 000): :class:`UNetImputer` trains the thesis'
+iterative U-Net and returns :class:`Imputed` genotype probabilities;
+:func:`mask_calls` hides observed calls to score it with :func:`concordance`
+against :func:`most_frequent_genotype` and Beagle
+(:func:`impute_genotypes_with_beagle`); :func:`dosage_r2` is the per-SNP
+quality written to VCF INFO.
+
 Trios (seed 004): :func:`simulate_trios` and :func:`mask_offspring` make the
 G1–G4 x NA10–NA90 data, :func:`read_pedigree` and :func:`trios_from_genotypes`
 bring users' own, :func:`impute_trios` fills the children's untyped SNPs with
@@ -9,11 +16,17 @@ AdaBoost, LogitBoost, TotalBoost or Mendel's rules, and
 
 from .boosting import LEARNERS, LogitBoost, TotalBoost, make_learner, solve_edge_lp
 from .pedigree import Pedigree, impute_trio_file, read_pedigree, trios_from_genotypes
+from ..phasing import mask_calls
+from .beagle import BeagleRun, impute_genotypes_with_beagle
+from .result import Imputed
+from .scoring import concordance, dosage_r2, most_frequent_genotype
 from .trio_boost import TrioImputation, impute_trios
+from .unet import UNetImputer
 from .trios import (DESIGNS, MISSING_RATES, Trios, TrioSimulation, imputation_accuracy, mask_offspring,
                     mendelian_dosage, simulate_trios, transmitted_alleles, window_neighbours)
 
-__all__ = ["DESIGNS", "LEARNERS", "LogitBoost", "MISSING_RATES", "Pedigree", "TotalBoost", "TrioImputation",
+__all__ = ["BeagleRun", "DESIGNS", "Imputed", "LEARNERS", "UNetImputer", "concordance", "dosage_r2",
+           "impute_genotypes_with_beagle", "mask_calls", "most_frequent_genotype", "LogitBoost", "MISSING_RATES", "Pedigree", "TotalBoost", "TrioImputation",
            "TrioSimulation", "Trios", "impute_trio_file", "impute_trios", "imputation_accuracy", "make_learner",
            "mask_offspring", "mendelian_dosage", "read_pedigree", "simulate_trios", "solve_edge_lp",
            "transmitted_alleles", "trios_from_genotypes", "window_neighbours"]

@@ -1,4 +1,7 @@
-"""Beagle 5.4 as the population-based baseline: the same trio data, no pedigree.
+"""Beagle 5.4 as the population-based baseline: any unphased cohort, or the trio data without the pedigree.
+
+:func:`impute_genotypes_with_beagle` fills the missing calls of any cohort;
+:func:`impute_with_beagle` runs it on trios.
 
 Beagle 5 does not read pedigrees; given fathers, mothers and children as one
 unphased VCF it phases everyone and fills the sporadic missing calls from
@@ -11,10 +14,12 @@ or ``java`` and a jar given as ``jar=``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +40,71 @@ def beagle_command(jar: str | None = None) -> list[str]:
     return [exe]
 
 
+@dataclass(frozen=True)
+class BeagleRun:
+    """Genotypes after Beagle filled their missing calls, and what the run cost.
+
+    ``calls`` is samples x SNPs int8 dosages in the input's sample order;
+    ``seconds`` is the wall time of the Beagle process; ``peak_mib`` its peak
+    resident memory (the Java process, from the kernel's accounting of that
+    one child: ``os.wait4``).
+    """
+
+    calls: np.ndarray
+    seconds: float
+    peak_mib: float
+
+
+def impute_genotypes_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nthreads: int = 1,
+                                 jar: str | None = None, workdir=None) -> BeagleRun:
+    """Fill the missing calls of unphased genotypes with Beagle 5.4, without a reference panel.
+
+    Beagle phases the cohort and fills sporadic missing calls from the
+    haplotypes the samples share; it keeps observed calls as they were.
+    ``workdir`` is where the temporary files go (default: the system's).
+    Errors say whether Beagle is missing, failed (with the end of its log) or
+    wrote back other samples or SNPs than it was given.
+    """
+    from ..io import read_vcf, write_vcf
+
+    cmd = beagle_command(jar)
+    genotypes = genotypes.to("cpu")
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        vcf = Path(tmp) / "input.vcf.gz"
+        write_vcf(vcf, genotypes)
+        out = Path(tmp) / "imputed"
+        with open(Path(tmp) / "console.txt", "w+") as console:
+            t0 = time.perf_counter()
+            process = subprocess.Popen([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"],
+                                       stdout=console, stderr=subprocess.STDOUT)
+            try:
+                # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) only the largest child so far.
+                _, status, usage = os.wait4(process.pid, 0)
+            except BaseException:  # interrupted: do not leave Java running
+                process.kill()
+                process.wait()
+                raise
+            seconds = time.perf_counter() - t0
+            process.returncode = os.waitstatus_to_exitcode(status)
+            console.seek(0)
+            printed = console.read()
+        if process.returncode != 0:
+            log = Path(f"{out}.log")
+            detail = log.read_text() if log.is_file() and log.stat().st_size else printed
+            raise RuntimeError(f"Beagle failed (exit {process.returncode}):\n{detail[-2000:]}")
+        result = read_vcf(f"{out}.vcf.gz", phased=False)
+    written, returned = list(genotypes.ids), list(map(str, result.ids))
+    if sorted(written) != sorted(returned):
+        lost = sorted(set(written) - set(returned))[:5]
+        extra = sorted(set(returned) - set(written))[:5]
+        raise RuntimeError(f"Beagle returned other samples than it was given (missing {lost}, unexpected {extra})")
+    if result.n_snps != genotypes.n_snps or not np.array_equal(result.variants.position, genotypes.variants.position):
+        raise RuntimeError(f"Beagle returned {result.n_snps} SNPs for {genotypes.n_snps}, or at other positions")
+    order = {s: k for k, s in enumerate(returned)}
+    calls = result.to_numpy()[[order[s] for s in written]]
+    return BeagleRun(calls.astype(np.int8), seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+
+
 def impute_with_beagle(trios: Trios, *, seed: int = 0, nthreads: int = 2, jar: str | None = None,
                        workdir=None) -> tuple[np.ndarray, float]:
     """Children's genotypes after Beagle 5.4 phases and fills all trio members together.
@@ -42,26 +112,11 @@ def impute_with_beagle(trios: Trios, *, seed: int = 0, nthreads: int = 2, jar: s
     Returns ``(child dosages families x SNPs, seconds Beagle ran)``; observed
     child calls come back as Beagle wrote them (Beagle keeps called genotypes).
     """
-    from ..io import read_vcf, write_vcf
-
-    cmd = beagle_command(jar)
     ids = np.concatenate([trios.father_ids, trios.mother_ids, trios.child_ids]).astype(str)
     if len(set(ids)) != len(ids):
         raise ValueError("trio sample ids repeat (a parent in two families?); Beagle needs each sample once")
     g = np.concatenate([trios.father, trios.mother, trios.child])
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        vcf = Path(tmp) / "trios.vcf.gz"
-        write_vcf(vcf, GenotypeMatrix.from_numpy(g, ids=ids, variants=trios.variants))
-        out = Path(tmp) / "imputed"
-        t0 = time.perf_counter()
-        run = subprocess.run([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"],
-                             capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
-        if run.returncode != 0:
-            log = Path(f"{out}.log")
-            detail = log.read_text()[-2000:] if log.is_file() else run.stderr[-2000:]
-            raise RuntimeError(f"Beagle failed (exit {run.returncode}):\n{detail}")
-        result = read_vcf(f"{out}.vcf.gz", phased=False)
-    order = {s: k for k, s in enumerate(map(str, result.ids))}
-    rows = np.array([order[s] for s in trios.child_ids.astype(str)])
-    return result.to_numpy()[rows].astype(np.float64), seconds
+    run = impute_genotypes_with_beagle(GenotypeMatrix.from_numpy(g, ids=ids, variants=trios.variants), seed=seed,
+                                       nthreads=nthreads, jar=jar, workdir=workdir)
+    n = len(trios.child_ids)
+    return run.calls[2 * n:].astype(np.float64), run.seconds

@@ -1,7 +1,8 @@
 """Reading and writing genomic data as packed matrices.
 
 Formats: Yelmen ``.hapt`` (:func:`read_hapt`, :func:`write_hapt`), VCF/BCF
-(:func:`read_vcf`, :func:`write_vcf`), PLINK 1 bed/bim/fam
+(:func:`read_vcf`, :func:`write_vcf`, and :func:`write_imputed_vcf` for imputed
+dosages), PLINK 1 bed/bim/fam
 (:func:`read_plink`, :func:`write_plink`), and genofast's own ``.npz`` store
 (:func:`save`, :func:`load`). Every write is atomic: a failed write leaves
 an existing file untouched.
@@ -11,11 +12,12 @@ from .hapt import read_hapt, write_hapt
 from ._files import FormatError
 from .plink import Fam, read_fam, read_plink, write_plink
 from .store import load, save
-from .vcf import contig_lengths, read_vcf, write_vcf
+from .vcf import contig_lengths, read_vcf, write_imputed_vcf, write_vcf
 from .zarr import read_zarr, write_zarr
 
 __all__ = ["Fam", "FormatError", "contig_lengths", "load", "read", "read_fam", "read_hapt", "read_plink", "read_vcf",
-           "read_zarr", "save", "write", "write_hapt", "write_plink", "write_vcf", "write_zarr"]
+           "read_zarr", "save", "write", "write_hapt", "write_imputed_vcf", "write_plink", "write_vcf",
+           "write_zarr"]
 
 
 def _kind(path) -> str:

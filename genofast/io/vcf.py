@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import itertools
 import os
 import struct
 import sys
@@ -296,24 +297,153 @@ def write_vcf(path, matrix: HaplotypeMatrix | GenotypeMatrix, *, contig_lengths:
         samples = [str(i).rsplit("_", 1)[0] for i in matrix.ids[::2]]
     else:
         samples = [str(i) for i in matrix.ids]
+    header = _header(samples, v, contig_lengths, ['##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'])
+    _write_text(path, header, (_records(matrix, j0, min(matrix.n_snps, j0 + 4096))
+                               for j0 in range(0, matrix.n_snps, 4096)))
+
+
+def _header(samples: list, variants: Variants, contig_lengths: dict | None, fields: list) -> bytes:
+    """The header of a written VCF: format line, contigs, the INFO/FORMAT lines ``fields``, the #CHROM line.
+
+    Checks first that sample ids and variant fields would read back as written.
+    """
     check_ids(samples, "sample id")
-    for name, values in (("CHROM", v.chrom), ("ID", v.id), ("REF", v.ref), ("ALT", v.alt)):
+    for name, values in (("CHROM", variants.chrom), ("ID", variants.id), ("REF", variants.ref),
+                         ("ALT", variants.alt)):
         check_ids(dict.fromkeys(map(str, values)), f"variant {name}")  # values repeat; only whitespace matters here
     lengths = contig_lengths or {}
     contigs = [f"##contig=<ID={c}" + (f",length={int(lengths[c])}>" if c in lengths else ">")
-               for c in dict.fromkeys(map(str, v.chrom))]
-    header = "\n".join([
-        "##fileformat=VCFv4.2", "##source=genofast", *contigs,
-        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
-        "\t".join(_FIXED + samples),
-    ]) + "\n"
+               for c in dict.fromkeys(map(str, variants.chrom))]
+    lines = ["##fileformat=VCFv4.2", "##source=genofast", *contigs, *fields, "\t".join(_FIXED + samples)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _write_text(path, header: bytes, pieces, level: int = 6) -> None:
+    """Write the header and the records (bytes-like pieces, in order) atomically, BGZF when the name ends in .gz."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        out = BgzfWriter(f) if str(path).endswith(".gz") else f
-        out.write(header.encode())
-        for j0 in range(0, matrix.n_snps, 4096):
-            out.write(_records(matrix, j0, min(matrix.n_snps, j0 + 4096)))
+        out = BgzfWriter(f, level) if str(path).endswith(".gz") else f
+        out.write(header)
+        for piece in pieces:
+            out.write(piece)
         if out is not f:
             out.close()
+
+
+_IMPUTED_FIELDS = [
+    '##INFO=<ID=AF,Number=A,Type=Float,Description="Estimated ALT allele frequency: mean dosage / 2">',
+    '##INFO=<ID=DR2,Number=A,Type=Float,Description="Dosage R-squared: estimated squared correlation between '
+    'imputed and true ALT dosage, over the imputed calls">',
+    '##INFO=<ID=IMP,Number=0,Type=Flag,Description="The site has imputed calls">',
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+    '##FORMAT=<ID=DS,Number=A,Type=Float,Description="Estimated ALT dose, P(0/1) + 2 P(1/1)">',
+    '##FORMAT=<ID=GP,Number=G,Type=Float,Description="Estimated genotype probabilities P(0/0), P(0/1), P(1/1)">',
+]
+_IMPUTED_CALL = 28  # bytes a call: GT "0/1", ":", DS "1.000", ":", GP "0.000,1.000,0.000", tab or newline
+
+
+def _decimal_table(top: int) -> np.ndarray:
+    """Row k is the text "d.ddd" of k / 1000, for k = 0 .. 1000 * top (uint8, 5 columns)."""
+    return np.frombuffer("".join(f"{k // 1000}.{k % 1000:03d}" for k in range(1000 * top + 1)).encode(),
+                        np.uint8).reshape(-1, 5)
+
+
+_DOSE_TEXT, _PROBABILITY_TEXT = _decimal_table(2), _decimal_table(1)
+_OBSERVED_TEXT = np.frombuffer(b"0/0:0.000:1.000,0.000,0.000\t0/1:1.000:0.000,1.000,0.000\t"
+                               b"1/1:2.000:0.000,0.000,1.000\t", np.uint8).reshape(3, _IMPUTED_CALL)
+
+
+def write_imputed_vcf(path, imputed, *, contig_lengths: dict | None = None) -> None:
+    """Write imputed genotypes as VCF 4.2 with GT, DS and GP (BGZF-compressed when the name ends in .gz), atomically.
+
+    ``imputed`` is a :class:`genofast.impute.result.Imputed`. GT is its hard
+    call (unphased ``0/1``, or phased ``a|b`` from ``imputed.phased`` when
+    given), DS the expected ALT dose and GP the three genotype probabilities,
+    3 decimals each. Observed calls are written as observed: their GT, an
+    integral DS and a one-hot GP. INFO holds AF (mean dosage / 2), DR2
+    (:func:`genofast.impute.scoring.dosage_r2`; left out where no call was
+    imputed or it is undefined) and the flag IMP at sites with imputed calls.
+    ``contig_lengths`` and the refusal of unreadable ids are as in :func:`write_vcf`.
+    """
+    observed = imputed.observed.to("cpu")
+    n_samples, n_snps = observed.shape
+    if n_samples == 0:
+        raise ValueError("no samples to write")
+    phased = imputed.phased
+    if phased is not None:
+        phased = np.asarray(phased)
+        if phased.shape != (2 * n_samples, n_snps):
+            raise ValueError(f"phased haplotypes of shape {phased.shape} do not match {n_samples} samples x "
+                             f"{n_snps} SNPs (expected {2 * n_samples} x {n_snps})")
+    header = _header([str(i) for i in observed.ids], observed.variants, contig_lengths, _IMPUTED_FIELDS)
+    step = max(1, (1 << 21) // n_samples)  # ~2M calls, ~60 MB of text, a block
+    blocks = (_imputed_records(imputed.probabilities, observed, phased, j0, min(n_snps, j0 + step))
+              for j0 in range(0, n_snps, step))
+    # Level 1: GP text is several times larger than GT alone and level 6 made compression most of the write time.
+    _write_text(path, header, itertools.chain.from_iterable(blocks), level=1)
+
+
+def _imputed_records(probabilities, observed: GenotypeMatrix, phased, j0: int, j1: int) -> list:
+    """Text lines of SNPs [j0, j1) of an imputed cohort as pieces to write, laid out as fixed-width bytes with numpy.
+
+    Observed calls have one of three texts, taken from a table; only the
+    imputed calls are formatted, their numbers through tables of "d.ddd".
+    """
+    from ..impute.scoring import imputed_dosage_r2
+
+    v = observed.variants
+    obs = np.ascontiguousarray(observed[:, j0:j1].to_numpy().T)  # SNPs x samples
+    snps, samples = np.nonzero(obs < 0)
+    p = np.asarray(probabilities[samples, j0 + snps], dtype=np.float64)  # imputed calls x 3
+    finite = np.isfinite(p).all(axis=1)
+    if not finite.all():
+        k = int(np.argmin(finite))
+        raise ValueError(f"probability of sample {samples[k]} at SNP {j0 + snps[k]} is not a finite number")
+    calls = p.argmax(axis=1)
+    dose = p[:, 1] + 2 * p[:, 2]
+    text = np.empty((len(p), _IMPUTED_CALL), np.uint8)
+    text[:, 0] = (calls == 2) + ord("0")
+    text[:, 1] = ord("/")
+    text[:, 2] = (calls >= 1) + ord("0")
+    text[:, 3] = text[:, 9] = ord(":")
+    text[:, 4:9] = _DOSE_TEXT[np.clip(np.rint(dose * 1000), 0, 2000).astype(np.intp)]
+    for k in range(3):
+        text[:, 10 + 6 * k:15 + 6 * k] = _PROBABILITY_TEXT[np.clip(np.rint(p[:, k] * 1000), 0, 1000).astype(np.intp)]
+    text[:, 15] = text[:, 21] = ord(",")
+    text[:, 27] = ord("\t")
+    out = _OBSERVED_TEXT[np.maximum(obs, 0)]  # SNPs x samples x bytes; imputed calls overwritten next
+    out[snps, samples] = text
+    if phased is not None:
+        first, second = phased[0::2, j0:j1].T, phased[1::2, j0:j1].T
+        hard = obs.copy()
+        hard[snps, samples] = calls
+        wrong = (first.astype(np.int16) + second != hard) | (first < 0) | (second < 0) | (first > 1) | (second > 1)
+        if wrong.any():
+            snp, sample = np.argwhere(wrong)[0]
+            raise ValueError(f"phased haplotypes of sample {sample} at SNP {j0 + snp} read "
+                             f"{first[snp, sample]}|{second[snp, sample]}, but the call is dosage {hard[snp, sample]}")
+        out[..., 0] = first + ord("0")
+        out[..., 1] = ord("|")
+        out[..., 2] = second + ord("0")
+    out[:, -1, 27] = ord("\n")
+    dose_sum = obs.sum(axis=1, dtype=np.float64) + np.bincount(snps, dose + 1, j1 - j0)  # + 1: undo the -1s
+    frequency = dose_sum / obs.shape[1] / 2
+    r2 = imputed_dosage_r2(p, snps, j1 - j0)
+    has_imputed = np.bincount(snps, minlength=j1 - j0) > 0
+    lines = []
+    for j in range(j1 - j0):
+        info = f"AF={frequency[j]:.4f}"
+        if not np.isnan(r2[j]):
+            info += f";DR2={r2[j]:.3f}"
+        if has_imputed[j]:
+            info += ";IMP"
+        lines.append(_fixed_columns(v, j0 + j, info, "GT:DS:GP"))
+        lines.append(memoryview(out[j]))  # the calls are written from the array, not copied once more
+    return lines
+
+
+def _fixed_columns(v: Variants, j: int, info: str, fields: str) -> bytes:
+    """CHROM to FORMAT of SNP j, with the tab before the first sample."""
+    return f"{v.chrom[j]}\t{v.position[j]}\t{v.id[j]}\t{v.ref[j]}\t{v.alt[j]}\t.\tPASS\t{info}\t{fields}\t".encode()
 
 
 def _records(matrix, j0: int, j1: int) -> bytes:
@@ -337,6 +467,6 @@ def _records(matrix, j0: int, j1: int) -> bytes:
     calls[:, -1, 3] = ord("\n")
     out = []
     for j in range(j0, j1):
-        out.append(f"{v.chrom[j]}\t{v.position[j]}\t{v.id[j]}\t{v.ref[j]}\t{v.alt[j]}\t.\tPASS\t.\tGT\t".encode())
+        out.append(_fixed_columns(v, j, ".", "GT"))
         out.append(calls[j - j0].tobytes())
     return b"".join(out)

@@ -235,9 +235,9 @@ class progress_bar:
             self.bar.start()
             self.task = self.bar.add_task(label, total=total, completed=done)
 
-    def advance(self):
+    def advance(self, steps: int = 1):
         if self.bar:
-            self.bar.advance(self.task)
+            self.bar.advance(self.task, steps)
 
     def close(self):
         if self.bar:

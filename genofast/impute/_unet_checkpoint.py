@@ -1,0 +1,105 @@
+"""U-Net imputer checkpoints: safetensors arrays plus a JSON config, never unpickled.
+
+Arrays: ``win{w}.*`` the kept network of each finished window, ``var{k}.*``
+the best state of each finished variant (k iterations) of the window in
+progress, ``cur.*`` / ``opt.*`` / ``best.*`` the network, Adam moments and
+best validated state of the (window, variant) being trained. Everything a
+resumed ``fit`` needs besides the seed and the data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..io._files import FormatError
+from ..models._base import (check_int, check_tensor, checked_config, load_checkpoint, save_checkpoint,
+                            variants_from_checkpoint, variants_to_checkpoint)
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def save(m, path) -> None:
+    arrays = {}
+    for w, net in enumerate(m.nets):
+        if net is not None:
+            arrays.update({f"win{w}.{k}": v.cpu().numpy() for k, v in net.state_dict().items()})
+    for it, best in m._finished.items():
+        arrays.update({f"var{it}.{k}": v.cpu().numpy() for k, v in best["state"].items()})
+    groups = None
+    if m._net is not None:
+        arrays.update({f"cur.{k}": v.cpu().numpy() for k, v in m._net.state_dict().items()})
+        sd = m._opt.state_dict()
+        groups = [{k: v for k, v in g.items() if k != "params"} for g in sd["param_groups"]]
+        for pid, st in sd["state"].items():
+            arrays.update({f"opt.{pid}.{k}": np.asarray(v.cpu().numpy()) for k, v in st.items()})
+        if m._best is not None:
+            arrays.update({f"best.{k}": v.cpu().numpy() for k, v in m._best["state"].items()})
+    var_arrays, var_meta = variants_to_checkpoint(m.variants)
+    arrays.update(var_arrays)
+    state = dict(unit=m.unit, epoch=m.epoch, trace=m.trace, chosen=m.chosen, param_groups=groups,
+                 finished={str(k): {"score": v["score"], "epoch": v["epoch"]} for k, v in m._finished.items()},
+                 best=None if m._best is None else {"score": m._best["score"], "epoch": m._best["epoch"]},
+                 variants=var_meta)
+    config = {k: v for k, v in m.config.items()}
+    save_checkpoint(path, m.kind, {"n_snps": m.n_snps, "config": config, "state": state}, arrays)
+
+
+def load(cls, path, device: str = "cpu"):
+    torch = _torch()
+    meta, arrays = load_checkpoint(path, cls.kind)
+    m = checked_config(path, lambda: cls(meta["n_snps"], device=device, **meta["config"]))
+    st = meta.get("state")
+    if not isinstance(st, dict):
+        raise FormatError(path, "config lacks the training 'state'")
+
+    def tensors(prefix: str, w: int) -> dict:
+        ref = m._build(w).state_dict()
+        return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)))
+                .to(v.dtype).reshape(v.shape).to(m.device) for k, v in ref.items()}
+
+    def restore():
+        m.unit, m.epoch = check_int(st["unit"], "unit", 0, len(m.units)), check_int(st["epoch"], "epoch", 0)
+        m.trace = [dict(r) for r in st["trace"]]
+        if len(st["chosen"]) != len(m.windows):
+            raise ValueError(f"{len(st['chosen'])} windows recorded, the config makes {len(m.windows)}")
+        for w, it in enumerate(st["chosen"]):
+            if it is not None:
+                m.nets[w], m.chosen[w] = m._build(w), check_int(it, "iterations")
+                m.nets[w].load_state_dict(tensors(f"win{w}.", w))
+                m.nets[w].eval()
+        if m.unit < len(m.units):
+            w = m.units[m.unit][0]
+            m._finished = {int(k): {**v, "state": tensors(f"var{k}.", w)} for k, v in st["finished"].items()}
+            if st["param_groups"] is not None:
+                m._start_unit(0)
+                m._net.load_state_dict(tensors("cur.", w))
+                _load_optimizer(m, path, arrays, st["param_groups"])
+                if st["best"] is not None:
+                    m._best = {**st["best"], "state": tensors("best.", w)}
+
+    checked_config(path, restore)
+    m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.n_snps)
+    return m
+
+
+def _load_optimizer(m, path, arrays: dict, groups: list) -> None:
+    torch = _torch()
+    sd = m._opt.state_dict()
+    for g, saved in zip(sd["param_groups"], groups):
+        g.update(saved)
+    params = list(m._net.parameters())
+    state: dict = {}
+    for key, a in arrays.items():
+        parts = key.split(".")
+        if parts[0] == "opt":
+            pid = int(parts[1])
+            v = torch.as_tensor(np.array(a))
+            if parts[2] != "step" and tuple(v.shape) != tuple(params[pid].shape):
+                raise FormatError(path, f"optimizer tensor {key} has shape {tuple(v.shape)}")
+            state.setdefault(pid, {})[parts[2]] = v.reshape(()) if parts[2] == "step" else v.to(m.device)
+    sd["state"] = state
+    m._opt.load_state_dict(sd)
