@@ -380,18 +380,20 @@ class UNetImputer:
                      "impute fewer samples at a time")
         d = g.to("cpu").to_numpy()
         out = np.empty(d.shape + (3,), np.float32)
+        one_hot = np.eye(3, dtype=np.float32)
         bar = progress_bar(progress, len(self.windows) * draws, 0, "imputing")
         try:
             for w, (s, e, cs, ce) in enumerate(self.windows):
                 g_w = torch.as_tensor(d[:, s:e], device=self.device)
                 p = sum(self._impute_window(self.nets[w], g_w, self.chosen[w], derived_seed(seed, 8, k) if k else seed,
                                             w) for k in range(draws)) / draws
-                out[:, cs:ce] = p[:, cs - s: ce - s].numpy()
+                core, calls = p[:, cs - s: ce - s].numpy(), d[:, cs:ce]
+                observed = calls >= 0
+                core[observed] = one_hot[calls[observed]]  # observed calls kept, a window at a time to bound memory
+                out[:, cs:ce] = core
                 bar.advance(draws)
         finally:
             bar.close()
-        observed = d >= 0
-        out[observed] = np.eye(3, dtype=np.float32)[d[observed]]
         return Imputed(out, g)
 
     def iterate(self, genotypes, seed: int = 0, *, window: int = 0, iterations: int | None = None):
