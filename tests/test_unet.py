@@ -272,3 +272,16 @@ def test_cuda_imputation_matches_cpu(cohort, tmp_path):
     a.fit(cohort, epochs=1, seed=1)
     b.fit(cohort, epochs=1, seed=1)
     assert a.trace == b.trace
+
+
+def test_cli_refuses_a_legend_that_applies_to_nothing(cohort, tmp_path):
+    from typer.testing import CliRunner
+
+    from genofast import io
+    from genofast.cli import app
+
+    io.write_vcf(tmp_path / "in.vcf.gz", cohort)
+    (tmp_path / "x.legend").write_text("id position a0 a1\n")
+    r = CliRunner().invoke(app, ["impute", "unet", str(tmp_path / "in.vcf.gz"), "--out", str(tmp_path / "o.vcf.gz"),
+                                 "--legend", str(tmp_path / "x.legend")])
+    assert r.exit_code == 1 and "applies to .hapt files" in r.output

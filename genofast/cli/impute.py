@@ -55,7 +55,7 @@ def impute(model: Path = typer.Argument(..., help="An RBM or U-Net imputer check
         _impute_trios(data, out, pedigree, learner, window, seed, threads)
         return
     if str(model) == "unet" or _is_unet(model):
-        _impute_unet(model, data, out, train, checkpoint, epochs, iterations, lr, snp_window, seed,
+        _impute_unet(model, data, out, train, checkpoint, epochs, iterations, lr, snp_window, legend, seed,
                      _device(device))
         return
     if train or checkpoint is not None:
@@ -106,7 +106,6 @@ def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str,
     console.print(f"imputed the children's untyped SNPs with {learner} in {sum(result.seconds.values()):.1f} s; wrote {out}")
 
 
-
 def _is_unet(path: Path) -> bool:
     from safetensors import safe_open
 
@@ -120,7 +119,7 @@ def _is_unet(path: Path) -> bool:
 
 
 def _impute_unet(model: Path, data: Path, out: Path, train: bool, checkpoint: Optional[Path], epochs: int,
-                 iterations: str, lr: float, snp_window: int, seed: int, device: str) -> None:
+                 iterations: str, lr: float, snp_window: int, legend: Optional[Path], seed: int, device: str) -> None:
     from .. import io
     from ..impute import UNetImputer
     from ..matrix import HaplotypeMatrix
@@ -137,7 +136,8 @@ def _impute_unet(model: Path, data: Path, out: Path, train: bool, checkpoint: Op
     _check_output(out)
     if checkpoint is not None:
         _check_output(checkpoint)
-    g = _read(data)
+    _check_legend(legend, [data])
+    g = _read(data, legend)
     if isinstance(g, HaplotypeMatrix):
         g = g.to_genotypes()
     if str(model) == "unet":

@@ -9,11 +9,10 @@ resumed ``fit`` needs besides the seed and the data.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..io._files import FormatError
-from ..models._base import (check_int, check_tensor, checked_config, load_checkpoint, save_checkpoint,
-                            variants_from_checkpoint, variants_to_checkpoint)
+from ..models._base import (check_int, check_tensor, checked_config, load_checkpoint, load_optimizer,
+                            optimizer_arrays, save_checkpoint, variants_from_checkpoint, variants_to_checkpoint)
 
 
 def _torch():
@@ -32,10 +31,8 @@ def save(m, path) -> None:
     groups = None
     if m._net is not None:
         arrays.update({f"cur.{k}": v.cpu().numpy() for k, v in m._net.state_dict().items()})
-        sd = m._opt.state_dict()
-        groups = [{k: v for k, v in g.items() if k != "params"} for g in sd["param_groups"]]
-        for pid, st in sd["state"].items():
-            arrays.update({f"opt.{pid}.{k}": np.asarray(v.cpu().numpy()) for k, v in st.items()})
+        opt_arrays, groups = optimizer_arrays(m._opt, "opt.")
+        arrays.update(opt_arrays)
         if m._best is not None:
             arrays.update({f"best.{k}": v.cpu().numpy() for k, v in m._best["state"].items()})
     var_arrays, var_meta = variants_to_checkpoint(m.variants)
@@ -77,7 +74,7 @@ def load(cls, path, device: str = "cpu"):
             if st["param_groups"] is not None:
                 m._start_unit(0)
                 m._net.load_state_dict(tensors("cur.", w))
-                _load_optimizer(m, path, arrays, st["param_groups"])
+                load_optimizer(m._opt, path, arrays, "opt.", st["param_groups"], m.device)
                 if st["best"] is not None:
                     m._best = {**st["best"], "state": tensors("best.", w)}
 
@@ -85,21 +82,3 @@ def load(cls, path, device: str = "cpu"):
     m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.n_snps)
     return m
 
-
-def _load_optimizer(m, path, arrays: dict, groups: list) -> None:
-    torch = _torch()
-    sd = m._opt.state_dict()
-    for g, saved in zip(sd["param_groups"], groups):
-        g.update(saved)
-    params = list(m._net.parameters())
-    state: dict = {}
-    for key, a in arrays.items():
-        parts = key.split(".")
-        if parts[0] == "opt":
-            pid = int(parts[1])
-            v = torch.as_tensor(np.array(a))
-            if parts[2] != "step" and tuple(v.shape) != tuple(params[pid].shape):
-                raise FormatError(path, f"optimizer tensor {key} has shape {tuple(v.shape)}")
-            state.setdefault(pid, {})[parts[2]] = v.reshape(()) if parts[2] == "step" else v.to(m.device)
-    sd["state"] = state
-    m._opt.load_state_dict(sd)

@@ -264,15 +264,16 @@ class UNetImputer:
         check_seed(seed)
         check_int(epochs, "epochs")
         check_int(eval_every, "eval_every")
-        g = self._checked(genotypes, "training")
+        g, d = self._checked(genotypes, "training")
         self.variants = g.variants if self.variants is None else self.variants
-        d = g.to("cpu").to_numpy()
         train, val = self._split(d.shape[0], seed)
         if len(self.iterations) > 1 and not len(val):
             raise ValueError("choosing among several iteration counts needs validation samples: set validation > 0 "
                              "or a single iterations count")
         masked_val, val_mask = (mask_calls(GenotypeMatrix.from_numpy(d[val]), self.config["validation_mask"],
                                            derived_seed(seed, 4)) if len(val) else (None, None))
+        if masked_val is not None:
+            masked_val = masked_val.to_numpy()  # unpacked once, sliced per window at every validation
         batch = min(self.config["batch_size"], len(train))
         bar = progress_bar(progress, len(self.units) * epochs, self.unit * epochs + self.epoch, "training U-Net")
         try:
@@ -319,11 +320,11 @@ class UNetImputer:
         order = np.random.default_rng((seed, 7)).permutation(n)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
-    def _validate(self, masked: GenotypeMatrix, truth: np.ndarray, mask: np.ndarray, w: int, it: int,
+    def _validate(self, masked: np.ndarray, truth: np.ndarray, mask: np.ndarray, w: int, it: int,
                   seed: int) -> dict:
         torch = _torch()
         s, e = self.windows[w][:2]
-        g = torch.as_tensor(masked.to_numpy()[:, s:e], device=self.device)
+        g = torch.as_tensor(masked[:, s:e], device=self.device)
         p = self._impute_window(self._net, g, it, seed, w).numpy()
         m, t = mask[:, s:e], truth[:, s:e]
         m = m & (t >= 0)
@@ -341,7 +342,8 @@ class UNetImputer:
         need = 4 * (6 * params + activations) + n_train * length
         check_memory(need, f"a U-Net over {length} SNPs", "set window= to fewer SNPs per network")
 
-    def _checked(self, genotypes, what: str) -> GenotypeMatrix:
+    def _checked(self, genotypes, what: str) -> tuple[GenotypeMatrix, np.ndarray]:
+        """The genotypes, checked against the model, and their dosages unpacked (-1 missing)."""
         g = _check_genotypes(genotypes)
         if g.n_snps != self.n_snps:
             raise ValueError(f"the imputer has {self.n_snps} SNPs, the {what} genotypes {g.n_snps}")
@@ -359,7 +361,7 @@ class UNetImputer:
         if empty.size:
             raise ValueError(f"{empty.size} {what} sample(s) have no observed call, first {g.ids[empty[0]]!r} "
                              f"(row {empty[0]}): nothing to impute them from")
-        return g
+        return g, d
 
     # --- imputation -------------------------------------------------------------------------
 
@@ -375,10 +377,9 @@ class UNetImputer:
             raise RuntimeError("the U-Net imputer is not trained: call fit() or load a trained checkpoint")
         check_seed(seed)
         check_int(draws, "draws")
-        g = self._checked(genotypes, "target")
+        g, d = self._checked(genotypes, "target")
         check_memory(12.0 * g.n_samples * self.n_snps, "the imputed probabilities",
                      "impute fewer samples at a time")
-        d = g.to("cpu").to_numpy()
         out = np.empty(d.shape + (3,), np.float32)
         one_hot = np.eye(3, dtype=np.float32)
         bar = progress_bar(progress, len(self.windows) * draws, 0, "imputing")
@@ -403,9 +404,9 @@ class UNetImputer:
         torch = _torch()
         if self.nets[window] is None:
             raise RuntimeError(f"window {window} is not trained")
-        g = self._checked(genotypes, "target")
+        _, dosages = self._checked(genotypes, "target")
         s, e = self.windows[window][:2]
-        d = torch.as_tensor(g.to("cpu").to_numpy()[:, s:e], device=self.device)
+        d = torch.as_tensor(dosages[:, s:e], device=self.device)
         net = self.nets[window]
         net.eval()
         chunks = [list(self._steps(net, d[r: r + ROWS_PER_PASS], iterations or self.chosen[window], seed, (window, r)))

@@ -210,6 +210,39 @@ def variants_from_checkpoint(arrays: dict, meta: dict, path=None, n_snps: int | 
     return v
 
 
+def optimizer_arrays(opt, prefix: str) -> tuple[dict, list]:
+    """An optimizer's state as checkpoint arrays named ``{prefix}{param}.{key}``, and its JSON-able param groups."""
+    sd = opt.state_dict()
+    groups = [{k: v for k, v in g.items() if k != "params"} for g in sd["param_groups"]]
+    arrays = {f"{prefix}{pid}.{k}": np.asarray(v.cpu().numpy() if hasattr(v, "cpu") else v)
+              for pid, st in sd["state"].items() for k, v in st.items()}
+    return arrays, groups
+
+
+def load_optimizer(opt, path, arrays: dict, prefix: str, groups: list, device) -> None:
+    """Restore what :func:`optimizer_arrays` saved, checking group counts and tensor shapes."""
+    import torch
+
+    sd = opt.state_dict()
+    if len(groups) != len(sd["param_groups"]):
+        raise ValueError(f"optimizer {prefix!r}: {len(groups)} parameter groups, expected {len(sd['param_groups'])}")
+    for g, saved in zip(sd["param_groups"], groups):
+        g.update(saved)
+    state: dict = {}
+    for key, a in arrays.items():
+        if key.startswith(prefix):
+            pid, k = key[len(prefix):].split(".", 1)
+            state.setdefault(int(pid), {})[k] = torch.as_tensor(np.array(a))
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for pid, st in state.items():
+        for k, v in st.items():
+            if k != "step" and tuple(v.shape) != tuple(params[pid].shape):
+                raise FormatError(path, f"optimizer tensor {prefix}{pid}.{k} has shape {tuple(v.shape)}")
+            st[k] = v.to(device) if k != "step" else v.reshape(())
+    sd["state"] = state
+    opt.load_state_dict(sd)
+
+
 def training_extras(m) -> tuple[dict, dict]:
     """The checkpoint arrays every trained model shares (best epoch's parameters, fingerprints, SNP positions)
     and its JSON-able variant names."""

@@ -29,7 +29,8 @@ from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
 from ._gate import fingerprints_from_checkpoint
 from ._base import (as_alleles, check_fit_input, check_int, check_sample_count, check_seed, check_tensor,
-                    checked_config, load_checkpoint, save_checkpoint, training_extras, variants_from_checkpoint)
+                    checked_config, load_checkpoint, load_optimizer, optimizer_arrays, save_checkpoint,
+                    training_extras, variants_from_checkpoint)
 
 SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
 
@@ -324,11 +325,8 @@ class TorchGenerator:
         arrays = {f"net.{k}": v.cpu().numpy() for k, v in self._state_copy().items()}
         groups = {}
         for name, opt in self.optimizers.items():
-            sd = opt.state_dict()
-            groups[name] = [{k: v for k, v in g.items() if k != "params"} for g in sd["param_groups"]]
-            for pid, st in sd["state"].items():
-                for k, v in st.items():
-                    arrays[f"opt.{name}.{pid}.{k}"] = np.asarray(v.cpu().numpy() if hasattr(v, "cpu") else v)
+            opt_arrays, groups[name] = optimizer_arrays(opt, f"opt.{name}.")
+            arrays.update(opt_arrays)
         extras, variants = training_extras(self)
         arrays.update(extras)
         state = dict(epoch=self.epoch, updates=self.updates, trace=self.trace, best_epoch=self.best_epoch,
@@ -368,24 +366,5 @@ class TorchGenerator:
                 .to(v.dtype).reshape(v.shape) for k, v in self._state_copy().items()}
 
     def _load_optimizers(self, path, arrays: dict, groups: dict) -> None:
-        torch = torch_module()
         for name, opt in self.optimizers.items():
-            sd = opt.state_dict()
-            if len(groups[name]) != len(sd["param_groups"]):
-                raise ValueError(f"optimizer {name!r}: {len(groups[name])} parameter groups, expected "
-                                 f"{len(sd['param_groups'])}")
-            for g, saved in zip(sd["param_groups"], groups[name]):
-                g.update(saved)
-            state = {}
-            for key, a in arrays.items():
-                parts = key.split(".")
-                if parts[0] == "opt" and parts[1] == name:
-                    state.setdefault(int(parts[2]), {})[parts[3]] = torch.as_tensor(np.array(a))
-            params = [p for g in opt.param_groups for p in g["params"]]
-            for pid, st in state.items():
-                for k, v in st.items():
-                    if k != "step" and tuple(v.shape) != tuple(params[pid].shape):
-                        raise FormatError(path, f"optimizer tensor opt.{name}.{pid}.{k} has shape {tuple(v.shape)}")
-                    st[k] = v.to(self.device) if k != "step" else v.reshape(())
-            sd["state"] = state
-            opt.load_state_dict(sd)
+            load_optimizer(opt, path, arrays, f"opt.{name}.", groups[name], self.device)
