@@ -162,14 +162,14 @@ void bind_cpu(py::module_& m) {
         }
         return py::make_tuple(a2, b2, count);
     });
-    m.def("rbm_units", [](Array<float> pre, Array<float> bias, int kind, uint64_t seed, uint64_t step, Array<float> sample,
-                          std::optional<Array<float>> mean, std::optional<Array<uint64_t>> packed) {
+    m.def("rbm_units", [](Array<float> pre, Array<float> bias, int kind, uint64_t seed, uint64_t step, uint64_t first_row,
+                          Array<float> sample, std::optional<Array<float>> mean, std::optional<Array<uint64_t>> packed) {
         const std::size_t n = pre.shape(0), m_cols = pre.shape(1);
         float* sp = sample.mutable_data();
         float* mp = mean ? mean->mutable_data() : nullptr;
         uint64_t* pp = packed ? packed->mutable_data() : nullptr;
         py::gil_scoped_release nogil;
-        rbm_units_cpu(pre.data(), bias.data(), n, m_cols, UnitKind(kind), seed, step, sp, mp, pp);
+        rbm_units_cpu(pre.data(), bias.data(), n, m_cols, UnitKind(kind), seed, step, first_row, sp, mp, pp);
     });
     m.def("merge", [](Array<float> pa, Array<float> pb, Array<float> out) {
         float* op = out.mutable_data();
@@ -241,8 +241,8 @@ void bind_cuda(py::module_& m) {
                               ptr<uint64_t>(a2), ptr<uint64_t>(b2), stream_ptr(st));
     });
     m.def("rbm_units_cuda", [](P pre, P bias, std::size_t n, std::size_t m_cols, int kind, uint64_t seed,
-                               uint64_t step, P sample, P mean, P packed, P st) {
-        rbm_units_cuda(ptr<const float>(pre), ptr<const float>(bias), n, m_cols, UnitKind(kind), seed, step,
+                               uint64_t step, uint64_t first_row, P sample, P mean, P packed, P st) {
+        rbm_units_cuda(ptr<const float>(pre), ptr<const float>(bias), n, m_cols, UnitKind(kind), seed, step, first_row,
                        ptr<float>(sample), ptr<float>(mean), ptr<uint64_t>(packed), stream_ptr(st));
     });
     m.def("merge_cuda", [](P pa, P pb, std::size_t n, P out, P st) {

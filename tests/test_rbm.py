@@ -56,6 +56,21 @@ def test_units_are_seeded_by_seed_and_step():
     assert (a1 != kernels.rbm_units(pre, b, "bernoulli", 6, 2)[0]).any()
 
 
+@pytest.mark.parametrize("kind", ["bernoulli", "relu"])
+@pytest.mark.parametrize("rows", [(0, 7), (1, 4), (3, 13), (12, 13)])
+def test_row_blocks_draw_what_the_whole_matrix_draws(kind, rows):
+    # 13 x 7 units: row blocks start and end inside Philox groups of four elements
+    rng = np.random.default_rng(0)
+    pre, b = rng.normal(size=(13, 7)).astype(np.float32), rng.normal(size=7).astype(np.float32)
+    whole, whole_mean, _ = kernels.rbm_units(pre, b, kind, 9, 3, mean=True)
+    r0, r1 = rows
+    part, part_mean, _ = kernels.rbm_units(pre[r0:r1], b, kind, 9, 3, mean=True, first_row=r0)
+    np.testing.assert_array_equal(part, whole[r0:r1])
+    np.testing.assert_array_equal(part_mean, whole_mean[r0:r1])
+    with pytest.raises(ValueError, match="first_row"):
+        kernels.rbm_units(pre, b, kind, 9, 3, first_row=-1)
+
+
 @pytest.mark.parametrize("hidden", ["bernoulli", "relu"])
 def test_free_energy_is_exact(hidden):
     m = tiny(hidden)
@@ -249,6 +264,8 @@ def test_cuda_units_match_cpu():
         gs, gm, _ = kernels.rbm_units(pre.cuda(), b.cuda(), kind, 11, 4, mean=True)
         np.testing.assert_allclose(gm.cpu().numpy(), cm, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(gs.cpu().numpy(), cs, rtol=1e-4, atol=1e-5)
+        gs5, _, _ = kernels.rbm_units(pre[5:].cuda(), b.cuda(), kind, 11, 4, first_row=5)
+        np.testing.assert_allclose(gs5.cpu().numpy(), cs[5:], rtol=1e-4, atol=1e-5)
     s, _, packed = kernels.rbm_units(pre.cuda(), b.cuda(), "bernoulli", 1, 0, pack=True)
     np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64),
                                   kernels.pack_haplotypes(s.cpu().numpy().astype(np.uint8)))

@@ -1,5 +1,6 @@
 #include "rbm.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "rbm.cuh"
@@ -7,23 +8,29 @@
 namespace genofast {
 
 void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind, uint64_t seed,
-                   uint64_t step, float* sample, float* mean, uint64_t* packed) {
+                   uint64_t step, uint64_t first_row, float* sample, float* mean, uint64_t* packed) {
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
-    const std::size_t total = n * m, groups = (total + 3) / 4;
-    // One Philox call feeds four consecutive units (element i uses word i & 3
-    // of counter i >> 2, exactly as philox_u32 and the CUDA kernel do). Small
-    // layers stay on the calling thread, where starting a team would cost
-    // about as much as the work.
+    const std::size_t total = n * m;
+    // Element i of this block is element e = first_row * m + i of the whole
+    // matrix; one Philox call feeds four consecutive elements (element e uses
+    // word e & 3 of counter e >> 2, exactly as philox_u32 and the CUDA kernel
+    // do), so any row block draws what the whole matrix would. Small layers
+    // stay on the calling thread, where starting a team would cost about as
+    // much as the work.
+    const uint64_t e0 = first_row * uint64_t(m), e1 = e0 + total;
+    const uint64_t g0 = e0 >> 2, g1 = (e1 + 3) >> 2;
     const bool big = total >= (std::size_t(1) << 14);
 #pragma omp parallel for schedule(static) if (big)
-    for (std::ptrdiff_t g = 0; g < std::ptrdiff_t(groups); ++g) {
-        const Philox4 r = philox(seed, step, uint64_t(g));
+    for (std::ptrdiff_t gi = 0; gi < std::ptrdiff_t(g1 - g0); ++gi) {
+        const uint64_t g = g0 + uint64_t(gi);
+        const Philox4 r = philox(seed, step, g);
+        const uint64_t lo = std::max(4 * g, e0), hi = std::min(4 * g + 4, e1);
+        if (lo >= hi) continue;
         // one division per group, not per unit: a modulo per element cost as much as the draw itself
-        std::size_t c = (4 * std::size_t(g)) % m;
-        for (std::size_t t = 0; t < 4; ++t) {
-            const std::size_t i = 4 * std::size_t(g) + t;
-            if (i >= total) break;
-            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, r.v[t]);
+        std::size_t c = std::size_t(lo - e0) % m;
+        for (uint64_t e = lo; e < hi; ++e) {
+            const std::size_t i = std::size_t(e - e0);
+            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, r.v[e & 3]);
             sample[i] = d.sample;
             if (mean) mean[i] = d.mean;
             if (++c == m) c = 0;

@@ -10,10 +10,11 @@ namespace {
 
 // One thread per unit.
 __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind,
-                                 uint64_t seed, uint64_t step, float* sample, float* mean) {
+                                 uint64_t seed, uint64_t step, uint64_t first_row, float* sample, float* mean) {
     const std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
     if (i >= n * m) return;
-    const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, philox_u32(seed, step, i));
+    // keyed by the element's index in the whole matrix, so a row block draws what the whole would
+    const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, philox_u32(seed, step, first_row * m + i));
     sample[i] = d.sample;
     if (mean) mean[i] = d.mean;
 }
@@ -32,11 +33,11 @@ __global__ void pack_states_kernel(const float* sample, std::size_t n, std::size
 }  // namespace
 
 void rbm_units_cuda(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind, uint64_t seed,
-                    uint64_t step, float* sample, float* mean, uint64_t* packed, void* stream) {
+                    uint64_t step, uint64_t first_row, float* sample, float* mean, uint64_t* packed, void* stream) {
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
     if (n * m == 0) return;
     cudaStream_t st = cuda_stream(stream);
-    rbm_units_kernel<<<blocks_for(n * m), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step, sample, mean);
+    rbm_units_kernel<<<blocks_for(n * m), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step, first_row, sample, mean);
     check_launch("rbm_units");
     if (packed) {
         pack_states_kernel<<<blocks_for(n * haplotype_words(m)), kThreads, 0, st>>>(sample, n, m, packed);

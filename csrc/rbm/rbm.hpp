@@ -14,11 +14,14 @@ enum class UnitKind : int {
     relu = 1,       // rectified Gaussian: u | x ~ N(x, 1) truncated to u >= 0
 };
 
-// pre, sample and mean are n x m row-major; bias has m entries. mean and
+// pre, sample and mean are n x m row-major; bias has m entries. The n rows are
+// rows first_row... of a larger matrix (a shard of it on one process), and
+// draw that matrix's random numbers. mean and
 // packed (n x ceil(m / 64) words, Bernoulli units only) may be null.
 void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind, uint64_t seed,
-                   uint64_t step, float* sample, float* mean, uint64_t* packed);
+                   uint64_t step, uint64_t first_row, float* sample, float* mean, uint64_t* packed);
 void rbm_units_cuda(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind, uint64_t seed,
-                    uint64_t step, float* sample, float* mean, uint64_t* packed, void* stream);
+                    uint64_t step, uint64_t first_row, float* sample, float* mean, uint64_t* packed,
+                    void* stream);
 
 }  // namespace genofast

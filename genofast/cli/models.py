@@ -53,6 +53,9 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
                                          "and utility on fresh samples; the best epoch is kept (0: never)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
+          distributed: bool = typer.Option(False, help="RBM: data-parallel training over the processes torchrun "
+                                           "starts (torchrun --nproc-per-node N -m genofast.cli train ...); "
+                                           "process 0 writes --out."),
           fingerprints: bool = typer.Option(True, help="Store a 64-bit hash of each training haplotype in the "
                                             "checkpoint, so `generate` can refuse exact copies. Anyone holding the "
                                             "checkpoint and a known haplotype can then test whether it was "
@@ -67,6 +70,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     check_seed(seed, "--seed")
     if model is ModelKind.markov:
         check_int(window, "--window", 1, 20)
+    if distributed and model is not ModelKind.rbm:
+        raise ValueError(f"--distributed trains an RBM; the {model.value} model trains in one process")
     if labels is not None and model.value not in NEURAL:
         raise ValueError(f"--labels makes a conditional {', '.join(NEURAL)}; the {model.value} model takes none")
     if model.value in NEURAL:
@@ -97,12 +102,21 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
         m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
             model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window, decay)
         _check_training_size(m, h, epochs)
-        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints)
+        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints,
+              distributed=distributed)
+        if distributed and _rank() != 0:
+            return  # process 0 writes the model
     else:
         m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, "cpu", window).fit(h)
     m.save(out)
     console.print(f"trained {model.value} on {h.n_haplotypes} x {h.n_snps} in {time.perf_counter() - t:.1f} s; "
                   f"saved {out}")
+
+
+def _rank() -> int:
+    import torch.distributed as dist
+
+    return dist.get_rank()
 
 
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,

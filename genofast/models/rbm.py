@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import kernels
 from ..matrix import HaplotypeMatrix, Variants
+from ._ddp import ProcessGroup
 from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count, check_seed,
                     check_tensor, gpu_available_memory, progress_bar)
 
@@ -122,11 +123,12 @@ class RBM:
         self.best_state: dict | None = None  # parameters of best_epoch, kept so a resumed run restores them
         self.variants: Variants | None = None
         self.fingerprints: np.ndarray | None = None  # of the training haplotypes; see models/_gate.py
+        self._group = ProcessGroup.single()  # the processes sharing each batch while fit(distributed=True) runs
 
     # --- Gibbs sampling ---------------------------------------------------------
 
-    def _units(self, pre, bias, kind, seed, mean=False, pack=False):
-        out = kernels.rbm_units(pre, bias, kind, seed, self.step, mean=mean, pack=pack)
+    def _units(self, pre, bias, kind, seed, mean=False, pack=False, row0=0):
+        out = kernels.rbm_units(pre, bias, kind, seed, self.step, mean=mean, pack=pack, first_row=row0)
         self.step += 1
         return out
 
@@ -134,32 +136,34 @@ class RBM:
         """A context's shifts of the visible and hidden biases, (u·A, u·B): fixed along a chain, so computed once."""
         return None if u is None else (u @ self.params["A"], u @ self.params["B"])
 
-    def _hidden(self, v, shifts, seed, mean=False):
+    # ``row0``: the rows are rows row0... of a batch sharded over processes (``fit(distributed=True)``);
+    # they draw that batch's random numbers.
+    def _hidden(self, v, shifts, seed, mean=False, row0=0):
         pre = v @ self.params["W"]
         if shifts is not None:
             pre = pre + shifts[1]
-        return self._units(pre, self.params["b"], self.config["hidden"], seed, mean=mean)
+        return self._units(pre, self.params["b"], self.config["hidden"], seed, mean=mean, row0=row0)
 
-    def _visible(self, h, shifts, seed, mean=False, pack=False):
+    def _visible(self, h, shifts, seed, mean=False, pack=False, row0=0):
         pre = h @ self.params["W"].T
         if shifts is not None:
             pre = pre + shifts[0]
-        return self._units(pre, self.params["a"], "bernoulli", seed, mean=mean, pack=pack)
+        return self._units(pre, self.params["a"], "bernoulli", seed, mean=mean, pack=pack, row0=row0)
 
-    def _random_visible(self, n, seed):
+    def _random_visible(self, n, seed, row0=0):
         torch = _torch()
         zeros = torch.zeros((n, self.config["n_visible"]), dtype=torch.float32, device=self.device)
         bias = torch.zeros(self.config["n_visible"], dtype=torch.float32, device=self.device)
-        return self._units(zeros, bias, "bernoulli", seed)[0]  # p = 1/2 everywhere
+        return self._units(zeros, bias, "bernoulli", seed, row0=row0)[0]  # p = 1/2 everywhere
 
     def gibbs(self, v, sweeps: int, seed: int, u=None):
         """Run ``sweeps`` alternating hidden / visible updates from visible states ``v`` (context ``u``)."""
         return self._gibbs(v, sweeps, seed, self._shifts(u))
 
-    def _gibbs(self, v, sweeps, seed, shifts):
+    def _gibbs(self, v, sweeps, seed, shifts, row0=0):
         for _ in range(sweeps):
-            h, _, _ = self._hidden(v, shifts, seed)
-            v, _, _ = self._visible(h, shifts, seed)
+            h, _, _ = self._hidden(v, shifts, seed, row0=row0)
+            v, _, _ = self._visible(h, shifts, seed, row0=row0)
         return v
 
     # --- training -----------------------------------------------------------------
@@ -170,7 +174,7 @@ class RBM:
     def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None,
             eval_every: int | None = FIT_DEFAULTS["eval_every"], select: dict | None = None,
             patience: int | None = None, n_eval: int = FIT_DEFAULTS["n_eval"], progress: bool = False,
-            checkpoint=None, fingerprint: bool = True) -> "RBM":
+            checkpoint=None, fingerprint: bool = True, distributed: bool = False) -> "RBM":
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``eval_every``: every so many epochs (None or 0: never), sample ``n_eval`` haplotypes and
@@ -186,6 +190,13 @@ class RBM:
         digest of each training haplotype in the model (and its checkpoints)
         so that :meth:`sample` can refuse exact copies later; see
         :mod:`genofast.models._gate` for what the digests reveal.
+        ``distributed``: data-parallel training over the processes of a
+        ``torch.distributed`` group (started by ``torchrun``; see
+        :mod:`genofast.models._ddp`): each process gets the same haplotypes
+        and seed, computes its share of every batch and of the chains, and
+        the gradients are summed, so the run equals one process's with the
+        same batch up to float summation order. Only process 0 evaluates and
+        writes the checkpoint.
         """
         from ._gate import fingerprints
         from ._selection import Evaluator, check_weights, score
@@ -194,6 +205,9 @@ class RBM:
         check_seed(seed)
         check_int(epochs, "epochs", 0)
         weights = check_weights(select)
+        if distributed and self.config["training"] == "pcd":
+            raise ValueError("distributed training shards fresh chains (training='rdm' or 'cd'); PCD's persistent "
+                             "chains are not sharded")
         if eval_every:
             check_int(eval_every, "eval_every")
             check_int(n_eval, "n_eval", 2)
@@ -222,7 +236,8 @@ class RBM:
         best = None if self.best_epoch is None else (score(rows[self.best_epoch], weights),
                                                       self.best_state or self._state_copy())
         stale = 0
-        bar = progress_bar(progress, epochs, self.epoch, "training RBM")
+        self._group = group = ProcessGroup.join(self.device) if distributed else ProcessGroup.single()
+        bar = progress_bar(progress and group.rank == 0, epochs, self.epoch, "training RBM")
         try:
             while self.epoch < epochs:
                 order = np.random.default_rng((seed, self.epoch)).permutation(a.shape[0])
@@ -238,23 +253,27 @@ class RBM:
                         f"the checkpoint was not updated; lower the learning rate (lr={cfg['lr']:g})")
                 self.epoch += 1
                 if evaluate is not None and self.epoch % eval_every == 0:
-                    u = None if ctx is None else ctx[torch.as_tensor(evaluate.rows, device=self.device)]
-                    syn = self.sample(evaluate.n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
-                    row = evaluate(syn, self.epoch)
-                    row["score"] = score(row, weights)
+                    row = None
+                    if group.rank == 0:
+                        u = None if ctx is None else ctx[torch.as_tensor(evaluate.rows, device=self.device)]
+                        syn = self.sample(evaluate.n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
+                        row = evaluate(syn, self.epoch)
+                        row["score"] = score(row, weights)
+                    row = group.from_first(row)
                     self.trace.append(row)
                     if best is None or row["score"] < best[0]:
                         best, self.best_epoch, stale = (row["score"], self._state_copy()), self.epoch, 0
                         self.best_state = best[1]
                     else:
                         stale += 1
-                if checkpoint is not None:
+                if checkpoint is not None and group.rank == 0:
                     self.save(checkpoint)
                 bar.advance()
                 if patience is not None and stale >= patience:
                     break
         finally:
             bar.close()
+            self._group = ProcessGroup.single()
         if best is not None:
             self._restore(best[1])
         return self
@@ -274,40 +293,47 @@ class RBM:
         return c.to(self.device, dtype=_torch().float32)
 
     def _update(self, v0, u, seed):
-        """One gradient-ascent step on the log-likelihood."""
-        cfg = self.config
+        """One gradient-ascent step on the log-likelihood, on this process's share of the batch and chains."""
+        cfg, group = self.config, self._group
+        n0 = v0.shape[0]
+        nk = n0 if cfg["training"] == "cd" or u is not None else cfg["n_chains"]
+        d0, d1 = group.share(n0)
+        k0, k1 = (d0, d1) if nk == n0 else group.share(nk)
+        v0, u = v0[d0:d1], None if u is None else u[d0:d1]
         shifts = self._shifts(u)
-        _, h0, _ = self._hidden(v0, shifts, seed, mean=True)
+        _, h0, _ = self._hidden(v0, shifts, seed, mean=True, row0=d0)
         if cfg["training"] == "pcd":
             vk = self._gibbs(self.chains, cfg["k"], seed, None)
             self.chains = vk
         elif cfg["training"] == "cd":
-            vk = self._gibbs(v0, cfg["k"], seed, shifts)
+            vk = self._gibbs(v0, cfg["k"], seed, shifts, d0)
         else:
-            vk = self._gibbs(self._random_visible(v0.shape[0] if u is not None else cfg["n_chains"], seed), cfg["k"],
-                             seed, shifts)
-        _, hk, _ = self._hidden(vk, shifts, seed, mean=True)
+            vk = self._gibbs(self._random_visible(k1 - k0, seed, k0), cfg["k"], seed, shifts, k0)
+        _, hk, _ = self._hidden(vk, shifts, seed, mean=True, row0=k0)
         if cfg["centered"]:
-            self.offsets["h"].mul_(0.95).add_(0.05 * h0.mean(0))
-        grads = self.gradients(v0, h0, vk, hk, u)
+            self.offsets["h"].mul_(0.95).add_(0.05 * group.mean(h0, n0))
+        grads = self.gradients(v0, h0, vk, hk, u, n=(n0, nk))
         self._step(grads)
 
-    def gradients(self, v0, h0, vk, hk, u=None) -> dict:
-        """Log-likelihood gradient estimates: data statistics minus model (chain) statistics."""
-        n0, nk = v0.shape[0], vk.shape[0]
+    def gradients(self, v0, h0, vk, hk, u=None, n=None) -> dict:
+        """Log-likelihood gradient estimates: data statistics minus model (chain) statistics.
+
+        ``n``: the whole batch's (data rows, chains) when these rows are one
+        process's share; the shares' sums are added over the process group.
+        """
+        group = self._group
+        n0, nk = n or (v0.shape[0], vk.shape[0])
         if self.config["centered"]:
             mu, lam = self.offsets["v"], self.offsets["h"]
             w = (v0 - mu).T @ (h0 - lam) / n0 - (vk - mu).T @ (hk - lam) / nk
         else:
             w = v0.T @ h0 / n0 - vk.T @ hk / nk
-        g = {
-            "W": w - self.config["l2"] * self.params["W"],
-            "a": v0.mean(0) - vk.mean(0),
-            "b": h0.mean(0) - hk.mean(0),
-        }
+        g = {"W": w, "a": group.mean(v0, n0) - group.mean(vk, nk), "b": group.mean(h0, n0) - group.mean(hk, nk)}
         if u is not None:  # chains keep their batch's context, so both phases share u
             g["A"] = u.T @ (v0 - vk) / n0
             g["B"] = u.T @ (h0 - hk) / n0
+        group.sum_all(g, skip=("a", "b"))
+        g["W"] = g["W"] - self.config["l2"] * self.params["W"]
         return g
 
     def _step(self, grads):
