@@ -16,6 +16,16 @@ results are merged by operations that are associative and commutative:
 So every function here returns exactly (bit for bit) what its single-process
 twin in :mod:`genofast.kernels` or :mod:`genofast.metrics` returns.
 
+Cohorts larger than memory: pass a phased VCF Zarr store (a path, or an
+:class:`genofast.io.zarr.ZarrCohort`) instead of a matrix. Then each block
+is a task that reads its rows from the store on the worker, so neither the
+client nor any worker ever holds the whole cohort (Dask spills blocks to
+disk when a worker's memory limit is reached, and re-reads a block lost with
+a worker). Missing calls take the set's major allele, counted in a first
+pass over the store, as :func:`genofast.metrics.quality.complete` does; the
+two sets must hold the same variants (chromosome, position, alleles) in the
+same order.
+
 Scheduling, data movement, retries and memory limits are Dask's: the words
 are ``scatter``-ed once, blocks and pair tasks are ``submit``-ted, merges form a binary tree of
 tasks so no task ever holds more than two partial results. ``client=None``
@@ -26,14 +36,16 @@ starts a two-worker :class:`distributed.LocalCluster` for the call.
 from __future__ import annotations
 
 import contextlib
+import os
 
 import numpy as np
 
 from . import kernels
+from .io.zarr import ZarrCohort
 from .metrics import privacy
 
-__all__ = ["aats", "copies", "hamming_histogram", "local_cluster", "membership_inference", "nearest_neighbors",
-           "privacy_loss"]
+__all__ = ["ZarrCohort", "aats", "copies", "hamming_histogram", "local_cluster", "membership_inference",
+           "nearest_neighbors", "privacy_loss"]
 
 DEFAULT_CHUNK_ROWS = 4096
 
@@ -96,12 +108,22 @@ def _scatter(client, words: np.ndarray, blocks):
     """
     if not blocks:
         return [None]
+    if isinstance(words, ZarrCohort):  # read on the workers; a lost block is read again
+        return [None] + [client.submit(_store_rows, words, r0, r1) for r0, r1 in blocks]
     # hash=False: a fresh key per call, so a cohort's words are never confused with an earlier call's.
     whole = client.scatter(words, broadcast=True, hash=False)
     return [whole] + [client.submit(_rows, whole, r0, r1) for r0, r1 in blocks]
 
 
 # --- tasks (run on workers; module-level so they pickle by reference) --------
+
+
+def _store_rows(cohort, r0: int, r1: int):
+    return cohort.rows(r0, r1)
+
+
+def _store_counts(cohort, r0: int, r1: int):
+    return cohort.allele_counts(r0, r1)
 
 
 def _nn_task(query, reference, k: int, offset: int, is_diagonal: bool, want_column_min: bool):
@@ -181,6 +203,59 @@ def _words(a, b):
     return wa, wb
 
 
+def _is_store(x) -> bool:
+    return isinstance(x, (str, os.PathLike, ZarrCohort))
+
+
+def _filled(client, x, chunk_rows: int):
+    """A store's cohort with missing calls set to its major alleles (one counting pass on the workers)."""
+    cohort = x if isinstance(x, ZarrCohort) else ZarrCohort(x)
+    if cohort.fill is not None:
+        return cohort
+    parts = [client.submit(_store_counts, cohort, r0, r1) for r0, r1 in _blocks(cohort.n_haplotypes, chunk_rows)]
+    if not parts:
+        return cohort.with_fill(np.zeros(cohort.n_snps, np.int8))
+    counts = client.gather(_tree(client, _add, parts))
+    return cohort.with_fill((2 * counts[0] > counts[1]).astype(np.int8))  # quality.major_alleles' rule
+
+
+def _sources(client, a, b, names, chunk_rows: int, fill: bool = True):
+    """Packed words or store cohorts of both sets, checked to be comparable (``b`` None: self mode).
+
+    In-memory sets go through the single-process path (alignment, missing
+    fill); stores must match the other set's variants exactly.
+    """
+    if not (_is_store(a) or _is_store(b)):
+        if b is not None and fill:
+            a, b = privacy._sets(a, b, names)
+        elif fill:
+            a = privacy._haplotypes(a, names[0])
+        return _words(a, b)
+
+    def source(x, name):
+        if _is_store(x):
+            return _filled(client, x, chunk_rows) if fill else (x if isinstance(x, ZarrCohort) else ZarrCohort(x))
+        return _words(privacy._haplotypes(x, name) if fill else x, None)[0]
+
+    sa, sb = source(a, names[0]), None if b is None else source(b, names[1])
+    if sb is not None:
+        na, nb = (getattr(src, "n_snps", getattr(x, "n_snps", None)) for src, x in ((sa, a), (sb, b)))
+        if sa.shape[1] != sb.shape[1] or None not in (na, nb) and na != nb:
+            raise ValueError(f"the {names[0]} set has {na} SNPs but the {names[1]} set {nb}")
+        va, vb = (getattr(x, "variants", None) for x in (sa if isinstance(sa, ZarrCohort) else a,
+                                                           sb if isinstance(sb, ZarrCohort) else b))
+        if va is not None and vb is not None:
+            same = ((np.asarray(va.chrom, str) == np.asarray(vb.chrom, str)) & (va.position == vb.position)
+                    & (np.asarray(va.ref, str) == np.asarray(vb.ref, str))
+                    & (np.asarray(va.alt, str) == np.asarray(vb.alt, str)))
+            if not same.all():
+                j = int(np.flatnonzero(~same)[0])
+                raise ValueError(f"SNP {j} differs between the {names[0]} ({va.chrom[j]}:{va.position[j]}) and "
+                                 f"{names[1]} ({vb.chrom[j]}:{vb.position[j]}) sets; a store is compared as it "
+                                 "is: write both on the same variants (genofast.align) first")
+    return sa, sb
+
+
 def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                       client=None):
     """The k nearest haplotypes of B for every haplotype of A, computed block by block on a Dask cluster.
@@ -190,11 +265,13 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False,
     index), plus ``chunk_rows``, the rows per block (the work per task grows
     as ``chunk_rows**2``), and ``client``, a ``distributed.Client`` (default:
     the current one, or a local two-worker cluster started for this call).
+    A and B may be VCF Zarr stores (see the module docstring); like the
+    kernel, this function refuses missing calls.
     """
-    wa, wb = _words(a, b)
-    kernels.check_neighbor_request(wa, wb, k, return_column_min)
     _blocks(0, chunk_rows)  # check it before a cluster is started
     with _using(client) as c:
+        wa, wb = _sources(c, a, b, ("a", "b"), chunk_rows, fill=False)
+        kernels.check_neighbor_request(wa, wb, k, return_column_min)
         return _nearest(c, wa, wb, int(k), return_column_min, chunk_rows)
 
 
@@ -250,13 +327,13 @@ def hamming_histogram(a, b=None, n_snps: int | None = None, *, chunk_rows: int =
     """Counts of all pairwise Hamming distances, summed over blocks on a Dask cluster.
 
     Same results as :func:`genofast.kernels.hamming_histogram` (``b=None``:
-    each unordered pair of distinct rows of A once).
+    each unordered pair of distinct rows of A once). A and B may be VCF Zarr stores.
     """
-    wa, wb = _words(a, b)
-    n_snps = n_snps if n_snps is not None else getattr(a, "n_snps", wa.shape[1] * 64)
-    self_mode = wb is None
     _blocks(0, chunk_rows)
     with _using(client) as c:
+        wa, wb = _sources(c, a, b, ("a", "b"), chunk_rows, fill=False)
+        n_snps = n_snps if n_snps is not None else getattr(wa, "n_snps", getattr(a, "n_snps", wa.shape[1] * 64))
+        self_mode = wb is None
         q_blocks = _blocks(wa.shape[0], chunk_rows)
         r_blocks = q_blocks if self_mode else _blocks(wb.shape[0], chunk_rows)
         q_held = _scatter(c, wa, q_blocks)
@@ -268,22 +345,28 @@ def hamming_histogram(a, b=None, n_snps: int | None = None, *, chunk_rows: int =
             for j in range(i if self_mode else 0, len(r_data)):
                 parts.append(c.submit(_histogram_task, q, r_data[j], self_mode and i == j))
         if not parts:
-            return kernels.hamming_histogram(wa, wb, n_snps)
+            return np.zeros(n_snps + 1, np.int64)
         return c.gather(_tree(c, _add, parts))[: n_snps + 1]
+
+
+def _n_rows(x) -> int:
+    return x.shape[0]
 
 
 def aats(real, synthetic, tie: str = "strict", *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
          client=None) -> privacy.AATSResult:
-    """Nearest-neighbour adversarial accuracy on a Dask cluster; equal to :func:`genofast.metrics.aats`."""
+    """Nearest-neighbour adversarial accuracy on a Dask cluster; equal to :func:`genofast.metrics.aats`.
+
+    ``real`` and ``synthetic`` may be VCF Zarr stores (see the module docstring).
+    """
     if tie not in privacy.TIE_RULES:
         raise ValueError(f"tie must be one of {privacy.TIE_RULES}, got {tie!r}")
-    real, synthetic = privacy._sets(real, synthetic)  # the same alignment and missing-allele fill
-    for name, x in (("real", real), ("synthetic", synthetic)):
-        if privacy._rows(x) < 2:
-            raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
-    wt, ws = _words(real, synthetic)
     _blocks(0, chunk_rows)
     with _using(client) as c:
+        wt, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows)
+        for name, x in (("real", wt), ("synthetic", ws)):
+            if _n_rows(x) < 2:
+                raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
         d_ts, _, d_st = _nearest(c, wt, ws, 1, True, chunk_rows)
         d_tt = _self_min_distance(c, wt, chunk_rows)  # AATS needs distances only, not which neighbour
         d_ss = _self_min_distance(c, ws, chunk_rows)
@@ -298,14 +381,17 @@ def copies(train, synthetic, threshold: int = 0, *, chunk_rows: int = DEFAULT_CH
     """Exact or near copies of training haplotypes in a synthetic set; equal to :func:`genofast.metrics.copies`."""
     if threshold < 0:
         raise ValueError(f"threshold must be >= 0, got {threshold}")
-    train, synthetic = privacy._sets(train, synthetic, ("training", "synthetic"))
-    ws, wt = _words(synthetic, train)
     _blocks(0, chunk_rows)
     with _using(client) as c:
+        wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
         d, i = _nearest(c, ws, wt, 1, False, chunk_rows)
     d, i = d[:, 0], i[:, 0]
     hit = np.flatnonzero(d <= threshold)
     return privacy.Copies(threshold, int(hit.size), hit, i[hit], d[hit])
+
+
+def _take(x, rows):
+    return x.take(rows) if isinstance(x, ZarrCohort) else x[rows]
 
 
 def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -313,19 +399,19 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, *, 
     """AATS(test, synthetic) - AATS(train, synthetic) on a Dask cluster; equals :func:`metrics.privacy_loss`.
 
     The larger of train and test is subsampled to the smaller's size with the
-    same seeded draw as the single-process function.
+    same seeded draw as the single-process function. Any set may be a VCF Zarr store.
     """
-    train, synthetic = privacy._sets(train, synthetic, ("training", "synthetic"))
-    train, test = privacy._sets(train, test, ("training", "test"))
-    n_train, n_test = privacy._rows(train), privacy._rows(test)
-    rng = np.random.default_rng(seed)
-    if n_train > n_test:
-        train = train[np.sort(rng.choice(n_train, n_test, replace=False))]
-    elif n_test > n_train:
-        test = test[np.sort(rng.choice(n_test, n_train, replace=False))]
     with _using(client) as c:
-        on_test = aats(test, synthetic, tie, chunk_rows=chunk_rows, client=c).aats
-        on_train = aats(train, synthetic, tie, chunk_rows=chunk_rows, client=c).aats
+        wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
+        wt, wv = _sources(c, wt if isinstance(wt, ZarrCohort) else train, test, ("training", "test"), chunk_rows)
+        n_train, n_test = _n_rows(wt), _n_rows(wv)
+        rng = np.random.default_rng(seed)
+        if n_train > n_test:
+            wt = _take(wt, np.sort(rng.choice(n_train, n_test, replace=False)))
+        elif n_test > n_train:
+            wv = _take(wv, np.sort(rng.choice(n_test, n_train, replace=False)))
+        on_test = aats(wv, ws, tie, chunk_rows=chunk_rows, client=c).aats
+        on_train = aats(wt, ws, tie, chunk_rows=chunk_rows, client=c).aats
     return on_test - on_train
 
 
@@ -334,16 +420,14 @@ def membership_inference(train, holdout, synthetic, *, chunk_rows: int = DEFAULT
     :func:`genofast.metrics.membership_inference`.
 
     Only the two nearest-distance passes are distributed; the AUC over their
-    (m + n) distances is computed here, the same way as in one process.
+    (m + n) distances is computed here, the same way as in one process. Any set may be a VCF Zarr store.
     """
-    train, synthetic = privacy._sets(train, synthetic, ("training", "synthetic"))
-    train, holdout = privacy._sets(train, holdout, ("training", "holdout"))
-    wm, ws = _words(train, synthetic)
-    wn, _ = _words(holdout, synthetic)
     _blocks(0, chunk_rows)
-    if wm.shape[0] == 0 or wn.shape[0] == 0:
-        raise ValueError("membership inference needs at least one member and one non-member")
     with _using(client) as c:
+        wm, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
+        _, wn = _sources(c, train, holdout, ("training", "holdout"), chunk_rows)
+        if _n_rows(wm) == 0 or _n_rows(wn) == 0:
+            raise ValueError("membership inference needs at least one member and one non-member")
         dm = _nearest(c, wm, ws, 1, False, chunk_rows)[0][:, 0]
         dn = _nearest(c, wn, ws, 1, False, chunk_rows)[0][:, 0]
     return privacy.MembershipInference(privacy.distance_auc(dm, dn), dm, dn)

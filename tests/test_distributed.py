@@ -154,3 +154,62 @@ def test_worker_killed_mid_computation(rng):
             killer.join()
     assert killed.is_set(), "the computation ended before a worker could be killed; make it larger"
     assert_same(got, want)
+
+
+# --- cohorts in VCF Zarr stores, read block by block on the workers ------------------------------------------
+
+
+def _store(tmp_path, name, haplotypes, variants=None):
+    from genofast import io
+    from genofast.matrix import Variants
+
+    h = HaplotypeMatrix.from_numpy(haplotypes, variants=variants or Variants.numbered(haplotypes.shape[1]))
+    io.write_zarr(tmp_path / name, h, chunk_variants=64)
+    return tmp_path / name, h
+
+
+def test_stores_equal_matrices(client, rng, tmp_path):
+    # 130 SNPs: three variant blocks of 64; missing calls in both sets take each set's major allele
+    real = rng.integers(0, 2, (26, 130)).astype(np.int8)
+    synthetic = rng.integers(0, 2, (22, 130)).astype(np.int8)
+    real[rng.random(real.shape) < 0.05] = -1
+    synthetic[3, :] = -1
+    (rp, rh), (sp, sh) = _store(tmp_path, "real.zarr", real), _store(tmp_path, "syn.zarr", synthetic)
+    want = metrics.aats(rh, sh)
+    for chunk_rows in (3, 8, 100):
+        got = gd.aats(str(rp), sp, chunk_rows=chunk_rows, client=client)
+        assert got.aats == want.aats
+        for field in ("d_real_syn", "d_syn_real", "d_real_real", "d_syn_syn"):
+            np.testing.assert_array_equal(getattr(got, field), getattr(want, field))
+    # a store against a matrix; privacy loss draws the same subsample of the larger set
+    assert gd.aats(rp, sh, chunk_rows=5, client=client).aats == want.aats
+    test = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (10, 130)).astype(np.uint8),
+                                      variants=rh.variants)
+    assert (gd.privacy_loss(rp, test, sp, seed=4, chunk_rows=4, client=client)
+            == metrics.privacy_loss(rh, test, sh, seed=4))
+    got = gd.membership_inference(rp, test, sp, chunk_rows=4, client=client)
+    assert got.auc == metrics.membership_inference(rh, test, sh).auc
+    full = rng.integers(0, 2, (12, 130)).astype(np.int8)
+    fp, fh = _store(tmp_path, "full.zarr", full)
+    assert_same(gd.nearest_neighbors(fp, None, 3, chunk_rows=5, client=client), kernels.nearest_neighbors(fh, None, 3))
+    np.testing.assert_array_equal(gd.hamming_histogram(fp, chunk_rows=5, client=client), kernels.hamming_histogram(fh))
+
+
+def test_store_errors_name_the_problem(client, rng, tmp_path):
+    from genofast import GenotypeMatrix, io
+    from genofast.matrix import Variants
+
+    a = rng.integers(0, 2, (8, 70)).astype(np.int8)
+    ap, _ = _store(tmp_path, "a.zarr", a)
+    moved = Variants.numbered(70)
+    moved = Variants(moved.chrom, moved.position + (np.arange(70) == 9), moved.id, moved.ref, moved.alt)
+    bp, _ = _store(tmp_path, "b.zarr", a, moved)
+    with pytest.raises(ValueError, match="SNP 9 differs"):
+        gd.aats(ap, bp, client=client)
+    io.write_zarr(tmp_path / "g.zarr", GenotypeMatrix.from_numpy(np.array([[0, 1], [1, 2]], np.int8)))
+    with pytest.raises(ValueError, match="sample .*unphased heterozygous"):
+        gd.aats(tmp_path / "g.zarr", tmp_path / "g.zarr", client=client)
+    a[2, 5] = -1
+    cp, _ = _store(tmp_path, "c.zarr", a)
+    with pytest.raises(ValueError, match="missing call"):
+        gd.nearest_neighbors(cp, None, 1, client=client)

@@ -231,3 +231,124 @@ def _replace(tmp: Path, path: Path) -> None:
         os.rename(old / "store", path)  # put the old store back
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+class ZarrCohort:
+    """The haplotypes of a phased VCF Zarr store, read a block of rows at a time and never whole.
+
+    For computations over cohorts larger than memory (:mod:`genofast.distributed`
+    reads one block per task on the workers). Rows are haplotypes as
+    :func:`read_zarr` orders them (sample i: rows 2i, 2i+1). ``fill``: per
+    variant, the allele that replaces a missing call (the privacy metrics'
+    rule is the set's major allele; see :meth:`with_fill`); without it a
+    missing call is an error. ``index`` restricts the cohort to those rows.
+    Cheap to pickle: it holds the path and small per-variant arrays.
+    """
+
+    def __init__(self, path, *, chunk_variants: int = DEFAULT_CHUNK_VARIANTS, fill=None, index=None):
+        self.path = Path(path)
+        calls = self._group()["call_genotype"]
+        if calls.ndim != 3 or calls.shape[2] != 2:
+            raise FormatError(self.path, f"call_genotype has shape {calls.shape}; genofast reads diploid calls")
+        self.n_snps, self.n_samples = int(calls.shape[0]), int(calls.shape[1])
+        if self.n_snps == 0:
+            raise FormatError(self.path, "no variants in store")
+        self.chunk_variants = chunk_variants
+        self.fill = None if fill is None else np.asarray(fill, dtype=np.int8)
+        self.index = None if index is None else np.asarray(index, dtype=np.int64)
+
+    # What a task pickles: the path, sizes and per-variant fill; the open group and metadata are re-read there.
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __dask_tokenize__(self):
+        return (str(self.path), self.n_snps, self.n_samples, self.chunk_variants,
+                None if self.fill is None else self.fill.tobytes(),
+                None if self.index is None else self.index.tobytes())
+
+    def _group(self):
+        if getattr(self, "_open_group", None) is None:
+            self._open_group = _open(self.path)
+        return self._open_group
+
+    @property
+    def variants(self) -> Variants:
+        if getattr(self, "_variants", None) is None:
+            self._variants = _variants(self.path, self._group())
+        return self._variants
+
+    @property
+    def samples(self) -> np.ndarray:
+        if getattr(self, "_samples", None) is None:
+            self._samples = _strings(self._group()["sample_id"])
+        return self._samples
+
+    @property
+    def n_haplotypes(self) -> int:
+        return 2 * self.n_samples if self.index is None else int(self.index.size)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, packed words per row), as for packed words."""
+        return self.n_haplotypes, kernels.haplotype_words(self.n_snps)
+
+    def take(self, rows) -> "ZarrCohort":
+        """The cohort restricted to ``rows`` (indices into this cohort's rows)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        base = np.arange(self.n_haplotypes) if self.index is None else self.index
+        return ZarrCohort(self.path, chunk_variants=self.chunk_variants, fill=self.fill, index=base[rows])
+
+    def with_fill(self, fill) -> "ZarrCohort":
+        """The same rows, with ``fill`` (per variant) replacing missing calls."""
+        return ZarrCohort(self.path, chunk_variants=self.chunk_variants, fill=fill, index=self.index)
+
+    def _calls(self, r0: int, r1: int, v0: int, v1: int):
+        """Alleles of rows r0..r1 at variants v0..v1 (rows x variants, int8, -1 missing), checked."""
+        group = self._group()
+        calls, phase = group["call_genotype"], group.get("call_genotype_phased")
+        if self.index is None:
+            samples = np.arange(r0 // 2, (r1 + 1) // 2)
+            rows = np.arange(r0, r1) - 2 * samples[0]
+            gt = np.asarray(calls[v0:v1, samples[0]:samples[-1] + 1])
+            flags = None if phase is None else np.asarray(phase[v0:v1, samples[0]:samples[-1] + 1], dtype=bool)
+        else:  # a subset: read only its samples (orthogonal selection), not the span between them
+            wanted = self.index[r0:r1]
+            samples = np.unique(wanted // 2)
+            rows = 2 * np.searchsorted(samples, wanted // 2) + wanted % 2
+            gt = np.asarray(calls.oindex[v0:v1, samples])
+            flags = None if phase is None else np.asarray(phase.oindex[v0:v1, samples], dtype=bool)
+        bad = (gt < -1) | (gt > 1)
+        heterozygous = (gt[:, :, 0] != gt[:, :, 1]) & (gt >= 0).all(axis=2)
+        unphased = heterozygous if flags is None else heterozygous & ~flags
+        for problem, what in ((bad.any(axis=2), "a call that is not a biallelic diploid allele"),
+                              (unphased, "an unphased heterozygous call; nearest-neighbour metrics compare "
+                                         "haplotypes")):
+            if problem.any():
+                v, s = (int(x) for x in np.argwhere(problem)[0])
+                raise FormatError(self.path, f"variant {v0 + v} (position {self.variants.position[v0 + v]}), "
+                                             f"sample {self.samples[samples[s]]}: {what}")
+        return gt.transpose(1, 2, 0).reshape(2 * samples.size, v1 - v0)[rows]
+
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        """Packed words of rows r0..r1, missing alleles replaced by ``fill``."""
+        parts = []
+        for v0, v1 in _blocks(self.n_snps, self.chunk_variants):
+            a = self._calls(r0, r1, v0, v1)
+            missing = a < 0
+            if missing.any():
+                if self.fill is None:
+                    r, v = (int(x) for x in np.argwhere(missing)[0])
+                    raise FormatError(self.path, f"variant {v0 + v}, haplotype row {r0 + r}: missing call "
+                                                 "and no fill allele given")
+                a = np.where(missing, self.fill[v0:v1], a)
+            parts.append(kernels.pack_haplotypes(a.astype(np.uint8)))
+        return np.concatenate(parts, axis=1)
+
+    def allele_counts(self, r0: int, r1: int) -> np.ndarray:
+        """Per variant, (ALT alleles, called alleles) over rows r0..r1: 2 x variants int64."""
+        out = np.zeros((2, self.n_snps), np.int64)
+        for v0, v1 in _blocks(self.n_snps, self.chunk_variants):
+            a = self._calls(r0, r1, v0, v1)
+            out[0, v0:v1] = (a == 1).sum(axis=0)
+            out[1, v0:v1] = (a >= 0).sum(axis=0)
+        return out
