@@ -118,14 +118,24 @@ def simulate_sweep(n_haplotypes=(600, 200, 200), n_snps: int = 2000, seed: int =
 
 def _snps(ts, n_haplotypes: int, n_snps: int, min_maf: float) -> Simulation:
     """SNPs above ``min_maf`` at distinct positions, thinned evenly to ``n_snps``, as a labelled cohort."""
-    g = ts.genotype_matrix()  # sites x haplotypes
+    # Streamed site by site: a whole genotype matrix of a large cohort (sites x haplotypes, int32) would not fit.
     positions = ts.tables.sites.position.astype(np.int64)
-    freq = g.mean(axis=1)
+    counts = np.fromiter((int(np.count_nonzero(v.genotypes)) for v in ts.variants(copy=False)), np.int64,
+                         ts.num_sites)
+    freq = counts / ts.num_samples
     keep = np.flatnonzero((np.minimum(freq, 1 - freq) >= min_maf) & (np.diff(positions, prepend=-1) > 0))
     if keep.size < n_snps:
         raise ValueError(f"only {keep.size} SNPs pass MAF >= {min_maf}; use a longer sequence_length")
     keep = keep[np.linspace(0, keep.size - 1, n_snps).round().astype(int)]
-    alleles = np.ascontiguousarray(g[keep].T)
+    alleles = np.empty((ts.num_samples, n_snps), np.uint8)
+    wanted = iter(enumerate(keep))
+    j, site = next(wanted)
+    for v in ts.variants(copy=False):
+        if v.site.id == site:
+            alleles[:, j] = v.genotypes
+            j, site = next(wanted, (None, -1))
+            if j is None:
+                break
     pos = positions[keep] + 1  # VCF positions are 1-based
     variants = Variants(np.full(n_snps, "1"), pos, np.array([f"1:{p}" for p in pos]), np.full(n_snps, "A"),
                         np.full(n_snps, "G"))

@@ -247,8 +247,9 @@ def training_extras(m) -> tuple[dict, dict]:
     """The checkpoint arrays every trained model shares (best epoch's parameters, fingerprints, SNP positions)
     and its JSON-able variant names."""
     arrays = {}
-    if m.best_state is not None:
-        arrays.update({f"best.{k}": v.cpu().numpy() for k, v in m.best_state.items()})
+    best = getattr(m, "best_state", None)  # models kept whole (a chain of window RBMs) have none
+    if best is not None:
+        arrays.update({f"best.{k}": v.cpu().numpy() for k, v in best.items()})
     if m.fingerprints is not None:
         arrays["fingerprints"] = m.fingerprints
     variant_arrays, variants = variants_to_checkpoint(m.variants)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..matrix import HaplotypeMatrix
 from ._base import (as_alleles, check_fit_input, check_int, check_memory, check_sample_count, check_seed,
-                    checked_config, load_checkpoint, save_checkpoint, variants_from_checkpoint, variants_to_checkpoint)
+                    checked_config, load_checkpoint, save_checkpoint, training_extras, variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
 from .rbm import RBM
 
@@ -95,10 +95,8 @@ class ConditionalRBMChain:
                 raise ValueError(f"{path}: not saved, parameter {bad!r} of window {t} is NaN or infinite")
             arrays.update({f"{t}.{k}": v.cpu().numpy() for k, v in m.params.items()})
             configs.append(m.config)
-        variant_arrays, variants = variants_to_checkpoint(self.variants)
-        arrays.update(variant_arrays)
-        if self.fingerprints is not None:
-            arrays["fingerprints"] = self.fingerprints
+        extras, variants = training_extras(self)  # each window's RBM keeps its own best epoch: no chain-wide one
+        arrays.update(extras)
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
                                           "models": configs, "variants": variants}, arrays)
 
