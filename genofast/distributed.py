@@ -3,9 +3,11 @@
 A cohort is cut into row blocks of packed haplotypes; every (query block,
 reference block) pair is one Dask task that calls
 :func:`genofast.kernels.nearest_neighbors` or
-:func:`genofast.kernels.hamming_histogram` on that worker (CUDA where the
-worker's blocks are CUDA tensors is left to a later step; CPU here). Partial
-results are merged by operations that are associative and commutative:
+:func:`genofast.kernels.hamming_histogram` on that worker: on its GPU when
+it has one (the block pair is copied there; CUDA results equal the CPU's),
+else on its CPU; ``GENOFAST_WORKER_GPU=0`` in a worker's environment keeps
+it on the CPU. Partial results are merged by operations that are
+associative and commutative:
 
 - top-k neighbours: concatenate candidates, order by (distance, global index),
   keep k. Global indices are unique, so the order is total and the merge gives
@@ -118,6 +120,23 @@ def _scatter(client, words: np.ndarray, blocks):
 # --- tasks (run on workers; module-level so they pickle by reference) --------
 
 
+def _on_worker_device(*blocks):
+    """The blocks on this worker's GPU when it has one (the kernels run where their input lies)."""
+    if os.environ.get("GENOFAST_WORKER_GPU", "1") == "0" or not kernels.has_cuda().available:
+        return blocks
+    import torch
+
+    return tuple(None if b is None else torch.from_numpy(np.ascontiguousarray(b).view(np.int64)).cuda()
+                 for b in blocks)
+
+
+def _host(x):
+    """A kernel result as a numpy array, wherever it was computed."""
+    if x is None:
+        return None
+    return x.cpu().numpy() if kernels.is_cuda(x) else np.asarray(x)
+
+
 def _store_rows(cohort, r0: int, r1: int):
     return cohort.rows(r0, r1)
 
@@ -132,9 +151,9 @@ def _nn_task(query, reference, k: int, offset: int, is_diagonal: bool, want_colu
     kk = min(k, n_available)
     m = query.shape[0]
     if kk < 1:  # a 1-row diagonal block has no neighbour but itself
-        dist, idx = np.empty((m, 0), np.int32), np.empty((m, 0), np.int64)
-        column_min = None
-    elif is_diagonal:
+        return np.empty((m, 0), np.int32), np.empty((m, 0), np.int64), None
+    query, reference = _on_worker_device(query, reference)
+    if is_diagonal:
         dist, idx = kernels.nearest_neighbors(query, None, kk)
         column_min = None
     elif want_column_min:
@@ -142,7 +161,7 @@ def _nn_task(query, reference, k: int, offset: int, is_diagonal: bool, want_colu
     else:
         dist, idx = kernels.nearest_neighbors(query, reference, kk)
         column_min = None
-    return np.asarray(dist), np.asarray(idx) + offset, column_min
+    return _host(dist), _host(idx).astype(np.int64) + offset, _host(column_min)
 
 
 def _merge_top_k(k: int, left, right):
@@ -168,12 +187,13 @@ def _add(a, b):
 
 def _pair_min_task(query, reference, is_diagonal: bool):
     """Nearest distances both ways for one block pair of a self comparison: (per query row, per reference row)."""
+    if is_diagonal and query.shape[0] < 2:  # a lone row's neighbours all lie in other blocks
+        return np.full(query.shape[0], np.iinfo(np.int32).max, np.int32), None
+    query, reference = _on_worker_device(query, reference)
     if is_diagonal:
-        if query.shape[0] < 2:  # a lone row's neighbours all lie in other blocks
-            return np.full(query.shape[0], np.iinfo(np.int32).max, np.int32), None
-        return np.asarray(kernels.nearest_neighbors(query, None, 1)[0])[:, 0], None
+        return _host(kernels.nearest_neighbors(query, None, 1)[0])[:, 0], None
     dist, _, column_min = kernels.nearest_neighbors(query, reference, 1, return_column_min=True)
-    return np.asarray(dist)[:, 0], np.asarray(column_min)
+    return _host(dist)[:, 0], _host(column_min)
 
 
 def _part(pair, i: int):
@@ -181,7 +201,8 @@ def _part(pair, i: int):
 
 
 def _histogram_task(query, reference, is_diagonal: bool):
-    return kernels.hamming_histogram(query, None if is_diagonal else reference)
+    query, reference = _on_worker_device(query, None if is_diagonal else reference)
+    return _host(kernels.hamming_histogram(query, reference))
 
 
 def _tree(client, fn, parts, *args):

@@ -213,3 +213,15 @@ def test_store_errors_name_the_problem(client, rng, tmp_path):
     cp, _ = _store(tmp_path, "c.zarr", a)
     with pytest.raises(ValueError, match="missing call"):
         gd.nearest_neighbors(cp, None, 1, client=client)
+
+
+@pytest.mark.cuda
+def test_gpu_workers_give_the_cpu_results(client, rng, monkeypatch):
+    # the fixture's workers are threads of this process: with a GPU here they compute there
+    a, b = tied_haplotypes(rng, 300, 70), tied_haplotypes(rng, 200, 70)
+    monkeypatch.setenv("GENOFAST_WORKER_GPU", "1")
+    on_gpu = (gd.nearest_neighbors(a, b, 3, return_column_min=True, chunk_rows=64, client=client),
+              gd.aats(a, b, chunk_rows=64, client=client), gd.hamming_histogram(a, chunk_rows=64, client=client))
+    assert_same(on_gpu[0], kernels.nearest_neighbors(a, b, 3, return_column_min=True))
+    assert on_gpu[1].aats == metrics.aats(a, b).aats
+    np.testing.assert_array_equal(on_gpu[2], kernels.hamming_histogram(a))
