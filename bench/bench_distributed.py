@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import resource
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -86,8 +87,8 @@ def main() -> None:
     print(f"cohort: {n} haplotypes x {cohort.n_snps} SNPs; AATS {half} real vs {n - half} synthetic; self NN over "
           f"all {n}; kernel threads {kernels.threads()}; {args.workers} workers, memory limit {args.memory_limit}")
 
-    one_aats, t_one_aats = timed(lambda: metrics.aats(real, synthetic))
-    one_nn, t_one_nn = timed(lambda: kernels.nearest_neighbors(cohort, None, 1))
+    one_aats, t_one_aats = timed(partial(metrics.aats, real, synthetic))
+    one_nn, t_one_nn = timed(partial(kernels.nearest_neighbors, cohort, None, 1))
     one_peak = peak_mib()
     del cohort, real, synthetic
     if args.store is not None:

@@ -138,3 +138,49 @@ def test_bio2zarr_store_reads_like_the_vcf(tmp_path, rng, phased):
     subprocess.run([sys.executable, "-m", "bio2zarr", "vcf2zarr", "convert", str(vcf), str(store)], check=True,
                    capture_output=True)
     same(io.read_vcf(vcf), io.read_zarr(store, chunk_variants=64))
+
+
+# --- statistics streamed from a store (ZarrCohort), chunk by chunk -----------------------------------------------
+
+
+def test_statistics_stream_from_a_store(tmp_path, rng, monkeypatch):
+    from genofast.metrics import _dense, quality
+
+    monkeypatch.setattr(_dense, "_CHUNK_ROWS", 7)  # many row chunks, uneven last one
+    h = haplotypes(rng, 20, 130, missing_rate=0.05)
+    other = haplotypes(rng, 15, 130, missing_rate=0.02)
+    io.write_zarr(tmp_path / "h.zarr", h, chunk_variants=64)
+    cohort = io.ZarrCohort(tmp_path / "h.zarr", chunk_variants=64)
+    assert len(cohort) == 40 and cohort.n_snps == 130
+    np.testing.assert_array_equal(quality.allele_frequencies(cohort), quality.allele_frequencies(h))
+    np.testing.assert_array_equal(quality.missing_fraction(cohort), quality.missing_fraction(h))
+    pairs = np.array([[0, 1], [3, 70], [64, 129], [5, 5]])
+    np.testing.assert_array_equal(quality.pair_r2(cohort, pairs), quality.pair_r2(h, pairs))
+    np.testing.assert_array_equal(quality.ld_matrix(cohort, slice(60, 70)), quality.ld_matrix(h, slice(60, 70)))
+    d_store, d_mem = quality.ld_decay(cohort, other), quality.ld_decay(h, other)
+    np.testing.assert_array_equal(d_store.real, d_mem.real)
+    np.testing.assert_array_equal(quality.kmer_frequencies(cohort, 4), quality.kmer_frequencies(h, 4))
+    t = quality.sample_triplets(130, 50)
+    np.testing.assert_array_equal(quality.three_point_correlations(cohort, t),
+                                  quality.three_point_correlations(h, t))
+    with pytest.raises(TypeError, match="contiguous row slices"):
+        cohort[[1, 2]]
+
+
+def test_streamed_pca_equals_sklearn(tmp_path, rng):
+    from genofast.metrics import quality
+
+    # three populations with different frequencies: two strong axes, then noise
+    f = rng.uniform(0.05, 0.95, (3, 90))
+    pop = np.repeat([0, 1, 2], [30, 30, 20])
+    alleles = (rng.random((80, 90)) < f[pop]).astype(np.int8)
+    alleles[rng.random(alleles.shape) < 0.03] = -1
+    h = HaplotypeMatrix.from_numpy(alleles, variants=Variants.numbered(90))
+    syn = HaplotypeMatrix.from_numpy((rng.random((30, 90)) < f[0]).astype(np.int8), variants=Variants.numbered(90))
+    io.write_zarr(tmp_path / "h.zarr", h)
+    got = quality.pca(io.ZarrCohort(tmp_path / "h.zarr"), syn, n_components=3)
+    want = quality.pca(h, syn, n_components=3)
+    np.testing.assert_allclose(got.explained_variance_ratio[:2], want.explained_variance_ratio[:2], rtol=1e-3)
+    for c in range(2):  # the same axes up to sign
+        for a, b in ((got.real, want.real), (got.synthetic, want.synthetic)):
+            assert abs(np.corrcoef(a[:, c], b[:, c])[0, 1]) > 0.999

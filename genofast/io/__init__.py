@@ -13,10 +13,10 @@ from ._files import FormatError
 from .plink import Fam, read_fam, read_plink, write_plink
 from .store import load, save
 from .vcf import contig_lengths, read_vcf, write_imputed_vcf, write_vcf
-from .zarr import read_zarr, write_zarr
+from .zarr import ZarrCohort, read_zarr, write_zarr
 
 __all__ = ["Fam", "FormatError", "contig_lengths", "load", "read", "read_fam", "read_hapt", "read_plink", "read_vcf",
-           "read_zarr", "save", "write", "write_hapt", "write_imputed_vcf", "write_plink", "write_vcf",
+           "read_zarr", "ZarrCohort", "save", "write", "write_hapt", "write_imputed_vcf", "write_plink", "write_vcf",
            "write_zarr"]
 
 

@@ -292,6 +292,24 @@ class ZarrCohort:
         """(rows, packed words per row), as for packed words."""
         return self.n_haplotypes, kernels.haplotype_words(self.n_snps)
 
+    # The row-block interface of the statistics (genofast.metrics reads len(m) and m[r0:r1].to_numpy() chunk
+    # by chunk), so allele frequencies, LD, k-mers, 3-point correlations and the PCA stream from the store.
+    has_missing = True  # unknown without reading everything: the statistics then take their general path
+
+    def __len__(self) -> int:
+        return self.n_haplotypes
+
+    def __getitem__(self, rows) -> HaplotypeMatrix:
+        """Rows ``r0:r1`` (a slice with step 1) as a HaplotypeMatrix, missing calls kept missing."""
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise TypeError("a ZarrCohort is read by contiguous row slices (cohort[r0:r1])")
+        r0, r1, _ = rows.indices(self.n_haplotypes)
+        r1 = max(r0, r1)
+        if r1 == r0:
+            return HaplotypeMatrix.from_numpy(np.zeros((0, self.n_snps), np.int8))
+        parts = [self._calls(r0, r1, v0, v1) for v0, v1 in _blocks(self.n_snps, self.chunk_variants)]
+        return HaplotypeMatrix.from_numpy(np.concatenate(parts, axis=1), variants=self.variants)
+
     def take(self, rows) -> "ZarrCohort":
         """The cohort restricted to ``rows`` (indices into this cohort's rows)."""
         rows = np.asarray(rows, dtype=np.int64)

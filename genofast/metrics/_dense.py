@@ -11,22 +11,27 @@ _PAIR_BLOCK = 16384
 
 
 def _matrix(x) -> HaplotypeMatrix | GenotypeMatrix:
-    """A packed matrix on the CPU; a plain array is read as haplotypes (-1 = missing)."""
+    """A packed matrix on the CPU; a plain array is read as haplotypes (-1 = missing); a VCF Zarr cohort
+    (:class:`genofast.io.ZarrCohort`) as it is, read chunk by chunk by :func:`_chunks`."""
+    from ..io.zarr import ZarrCohort
+
     if isinstance(x, (HaplotypeMatrix, GenotypeMatrix)):
         return x.to("cpu")
+    if isinstance(x, ZarrCohort):
+        return x
     return HaplotypeMatrix.from_numpy(np.asarray(x))
 
 
 def _haplotypes(x, what: str) -> HaplotypeMatrix:
     m = _matrix(x)
-    if not isinstance(m, HaplotypeMatrix):
+    if isinstance(m, GenotypeMatrix):
         raise ValueError(f"{what} needs phased haplotypes, got unphased genotypes ({m.n_samples} samples); "
                          "phase them first")
     return m
 
 
 def _ploidy(m) -> int:
-    return 1 if isinstance(m, HaplotypeMatrix) else 2
+    return 2 if isinstance(m, GenotypeMatrix) else 1
 
 
 def _chunks(h, columns=None):

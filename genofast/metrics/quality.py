@@ -103,12 +103,16 @@ def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: in
 
     from ..models._base import check_memory
 
+    from ..io.zarr import ZarrCohort
+
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
     cols = None
     if real.n_snps > max_snps:
         cols = np.sort(np.random.default_rng(seed).choice(real.n_snps, max_snps, replace=False))
     p = real.n_snps if cols is None else len(cols)
+    if isinstance(real, ZarrCohort) or isinstance(synthetic, ZarrCohort):
+        return _streamed_pca(real, synthetic, n_components, cols, seed)
     # float32 copies of both sets, then sklearn's centred float64 copy of the real one and the SVD's work arrays
     check_memory(4 * (real.shape[0] + synthetic.shape[0]) * p + 24 * real.shape[0] * p,
                  f"a PCA of {real.shape[0]} real and {synthetic.shape[0]} synthetic rows x {p} SNPs",
@@ -118,6 +122,45 @@ def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: in
     k = int(min(n_components, xr.shape[0], xr.shape[1]))
     model = PCA(n_components=k, random_state=seed, svd_solver="randomized" if min(xr.shape) > 500 else "full")
     return PCAProjection(model.fit_transform(xr), model.transform(xs), model.explained_variance_ratio_)
+
+
+def _streamed_pca(real, synthetic, n_components: int, cols, seed: int, oversample: int = 10,
+                  power_iterations: int = 4) -> PCAProjection:
+    """The PCA of :func:`pca` for cohorts read chunk by chunk (VCF Zarr stores): a randomized SVD (Halko et al.
+    2011) of the mean-centred real set, each product with it one pass over its row chunks.
+
+    Memory: a few n x (k + oversample) and p x (k + oversample) arrays, never the n x p matrix. Components
+    are sklearn's up to sign (and to the randomized approximation).
+    """
+    means = _real_means(real, cols).astype(np.float64)
+
+    def centred(m):
+        for values, called in _chunks(m, cols):
+            yield np.where(called, values, means).astype(np.float64) - means
+
+    n = len(real)
+    p = len(means)
+    width = int(min(n_components + oversample, n, p))
+    q = np.random.default_rng(seed).standard_normal((p, width))
+    for _ in range(power_iterations + 1):
+        y = np.concatenate([x @ q for x in centred(real)])  # n x width: the range of X_c, sharpened each round
+        y, _ = np.linalg.qr(y)
+        z = np.zeros((p, width))
+        r0 = 0
+        for x in centred(real):
+            z += x.T @ y[r0 : r0 + len(x)]
+            r0 += len(x)
+        q, _ = np.linalg.qr(z)
+    # X_c ~ Y (Y^T X_c) = Y Z^T; the SVD of the small Z gives the axes
+    _, sv, vt = np.linalg.svd(z.T, full_matrices=False)
+    k = int(min(n_components, n, p))
+    axes = vt[:k]
+    # sklearn's sign rule: the largest-magnitude loading of each axis positive
+    axes *= np.sign(axes[np.arange(k), np.abs(axes).argmax(1)])[:, None]
+    total = sum(float((x * x).sum()) for x in centred(real))
+    scores = [np.concatenate([x @ axes.T for x in centred(m)]) for m in (real, synthetic)]
+    ratio = sv[:k] ** 2 / total if total > 0 else np.zeros(k)
+    return PCAProjection(scores[0], scores[1], ratio)
 
 
 def major_alleles(haplotypes) -> np.ndarray:
