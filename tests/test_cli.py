@@ -126,6 +126,17 @@ def test_demo_quick(tmp_path):
         assert model in r.output
 
 
+def test_demo_models_option(tmp_path):
+    r = run("demo", "--quick", "--out", tmp_path / "demo", "--models", "markov, Bernoulli,markov", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "demo").glob("synthetic_*")) == ["synthetic_bernoulli.hapt.gz",
+                                                                              "synthetic_markov.hapt.gz"]
+    page = (tmp_path / "demo" / "report.html").read_text()
+    assert "Markov chain" in page and "RBM" not in page
+    r = run("demo", "--quick", "--out", tmp_path / "demo2", "--models", "rbm,hmm")
+    assert r.exit_code != 0 and "--models" in r.output and not (tmp_path / "demo2").exists()
+
+
 # --- hostile input: every failure one line, naming the argument, before any work ---------------------
 
 

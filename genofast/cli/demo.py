@@ -9,22 +9,34 @@ from typing import Optional
 import numpy as np
 import typer
 
-from ._common import (DEVICE, Device, SIMULATION_SEEDS, SIM_SEED, THREADS, _check_output, _device, _summary,
-                      _warn_copies, command, console)
+from ._common import (DEVICE, NEURAL, Device, ModelKind, SIMULATION_SEEDS, SIM_SEED, THREADS, _check_output, _device,
+                      _summary, _warn_copies, command, console)
+
+DEMO_MODELS = "rbm,bernoulli,markov"
+NAMES = {"rbm": "RBM", "bernoulli": "Bernoulli", "markov": "Markov chain (k=3)", "gan": "GAN", "wgan": "WGAN",
+         "vae": "VAE", "gmmn": "GMMN"}
 
 
 @command
 def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
-         quick: bool = typer.Option(False, help="A smaller run (under 2 minutes)."),
+         quick: bool = typer.Option(False, help="A smaller run (under 2 minutes with the default models)."),
+         models: str = typer.Option(DEMO_MODELS, help="Comma-separated models to train and compare: rbm, bernoulli, "
+                                    "markov, gan, wgan, vae, gmmn (each neural one adds minutes on a CPU)."),
          seed: int = SIM_SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Simulate a cohort, train an RBM and baselines, generate, evaluate: the whole pipeline in one go."""
     from .. import io
-    from ..models import RBM, Bernoulli, MarkovChain
+    from .. import models as families
     from ..models._base import check_int
     from ..report import evaluate as run
     from ..simulate import simulate as sim
 
     check_int(seed, "--seed", *SIMULATION_SEEDS)
+    chosen = [m.strip().lower() for m in models.split(",") if m.strip()]
+    unknown = sorted(set(chosen) - set(NAMES))
+    if unknown or not chosen:
+        raise ValueError(f"--models takes a comma-separated list of {', '.join(m.value for m in ModelKind)}; "
+                         f"got {models!r}")
+    chosen = list(dict.fromkeys(chosen))
     _check_output(out, folder=True)
     n_hap, n_snps, epochs = (600, 1000, 60) if quick else (1200, 2000, 100)
     t0 = time.perf_counter()
@@ -37,19 +49,29 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
     io.write_vcf(out / "real_holdout.vcf.gz", holdout)
     console.print(f"simulated {n_hap} x {n_snps}: {train_h.n_haplotypes} for training, {holdout.n_haplotypes} held "
                   f"out ({time.perf_counter() - t0:.0f} s)")
-    # the RBM's defaults, as a user who passes nothing gets them
-    rbm = RBM(n_snps, device=_device(device))
-    rbm.fit(train_h, epochs, seed, n_eval=train_h.n_haplotypes, progress=True, checkpoint=out / "rbm.safetensors")
-    n = train_h.n_haplotypes
-    # the demo keeps copies: its report flags them, which is what it demonstrates
-    synthetic = {"RBM": rbm.sample(n, seed=seed, allow_copies=True), "Bernoulli": Bernoulli().fit(train_h).sample(n, seed=seed),
-                 "Markov chain (k=3)": MarkovChain(3).fit(train_h).sample(n, seed=seed)}
-    for name, s in synthetic.items():
-        io.write_hapt(out / f"synthetic_{name.split()[0].lower()}.hapt.gz", s, tag=name.split()[0])
-    console.print(f"trained and sampled ({time.perf_counter() - t0:.0f} s)")
+    n, synthetic, trained = train_h.n_haplotypes, {}, {}
+    for kind in chosen:
+        # each model with its defaults, as a user who passes nothing gets them
+        if kind == "rbm":
+            m = families.RBM(n_snps, device=_device(device))
+            m.fit(train_h, epochs, seed, n_eval=n, progress=True, checkpoint=out / "rbm.safetensors")
+        elif kind in NEURAL:
+            cls = {"gan": families.GAN, "wgan": families.WGAN, "vae": families.VAE, "gmmn": families.GMMN}[kind]
+            m = cls(n_snps, device=_device(device))
+            m.fit(train_h, epochs, seed, eval_every=max(1, epochs // 10), n_eval=n, progress=True,
+                  checkpoint=out / f"{kind}.safetensors")
+        else:
+            m = (families.Bernoulli() if kind == "bernoulli" else families.MarkovChain(3)).fit(train_h)
+        # the demo keeps copies: its report flags them, which is what it demonstrates
+        synthetic[NAMES[kind]] = m.sample(n, seed=seed, allow_copies=True) if kind == "rbm" or kind in NEURAL \
+            else m.sample(n, seed=seed)
+        if kind == "rbm" or kind in NEURAL:
+            trained[NAMES[kind]] = m
+        io.write_hapt(out / f"synthetic_{kind}.hapt.gz", synthetic[NAMES[kind]], tag=NAMES[kind].split()[0])
+        console.print(f"trained and sampled {NAMES[kind]} ({time.perf_counter() - t0:.0f} s)")
     with console.status("evaluating realism and privacy"):
         result = run(train_h, synthetic, out=out / "report.html", holdout=holdout, classifiers=not quick,
-                     seed=seed, training={"RBM": rbm})
+                     seed=seed, training=trained)
     _summary(result.table)
     _warn_copies(result.table)
     console.print(f"report: {out / 'report.html'}  (total {time.perf_counter() - t0:.0f} s)")
