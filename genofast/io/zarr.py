@@ -150,13 +150,15 @@ def _calls(matrix, v0: int, v1: int):
     return np.ascontiguousarray(np.stack([first, second], axis=2).transpose(1, 0, 2)), False
 
 
-def write_zarr(path, matrix: HaplotypeMatrix | GenotypeMatrix, *, chunk_variants: int = DEFAULT_CHUNK_VARIANTS,
+def write_zarr(path, matrix: HaplotypeMatrix | GenotypeMatrix, *, chunk_variants: int = 1_000,
                chunk_samples: int = 10_000) -> None:
     """Write a matrix as a VCF Zarr store (the bio2zarr layout, Zarr format 2), atomically.
 
     The store is built in a temporary directory beside ``path`` and renamed
     into place; a failed write leaves an existing store as it was. Calls are
-    unpacked one block of ``chunk_variants`` variants at a time.
+    unpacked one block of ``chunk_variants`` variants at a time. The chunk
+    sizes are bio2zarr's defaults: a chunk of calls is 20 MB unpacked, which
+    is what a reader holds per chunk it touches.
     """
     import zarr
 
@@ -242,10 +244,11 @@ class ZarrCohort:
     variant, the allele that replaces a missing call (the privacy metrics'
     rule is the set's major allele; see :meth:`with_fill`); without it a
     missing call is an error. ``index`` restricts the cohort to those rows.
+    ``chunk_variants``: variants read at once (default: the store's chunk).
     Cheap to pickle: it holds the path and small per-variant arrays.
     """
 
-    def __init__(self, path, *, chunk_variants: int = DEFAULT_CHUNK_VARIANTS, fill=None, index=None):
+    def __init__(self, path, *, chunk_variants: int | None = None, fill=None, index=None):
         self.path = Path(path)
         calls = self._group()["call_genotype"]
         if calls.ndim != 3 or calls.shape[2] != 2:
@@ -253,7 +256,8 @@ class ZarrCohort:
         self.n_snps, self.n_samples = int(calls.shape[0]), int(calls.shape[1])
         if self.n_snps == 0:
             raise FormatError(self.path, "no variants in store")
-        self.chunk_variants = chunk_variants
+        # by default the store's own chunks of variants: a block then decompresses few chunks at a time
+        self.chunk_variants = int(chunk_variants or calls.chunks[0])
         self.fill = None if fill is None else np.asarray(fill, dtype=np.int8)
         self.index = None if index is None else np.asarray(index, dtype=np.int64)
 
