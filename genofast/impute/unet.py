@@ -21,6 +21,10 @@ the single iteration slightly better) are trained and the one with the
 higher concordance on held-out samples' hidden calls is kept, as is the
 epoch with the best such concordance; long cohorts are cut into overlapping
 windows with one network each, stitched at the middle of each overlap.
+Windows are cut by SNP index, not by chromosome: as in the thesis (whose
+9,259 array SNPs over chromosomes 20-22 feed one network), a window may
+hold the end of one chromosome and the start of the next; the network sees
+no linkage across that seam and learns none.
 
 Randomness is keyed by (seed, window, variant, epoch, batch, iteration) -
 masks and dropout from ``torch.Generator`` s, phase splits from the kernels'
