@@ -261,3 +261,64 @@ def test_trio_beagle_returns_children(haplotypes):
     kept = masked.child >= 0
     np.testing.assert_array_equal(dosage[kept], masked.child[kept])
     assert set(np.unique(dosage)) <= {0.0, 1.0, 2.0}
+
+
+# --- reference panels ------------------------------------------------------------------------------------------------
+
+
+def test_typed_sites_and_panel_scores_by_hand():
+    from genofast.impute import panel_scores, typed_sites
+
+    panel = Variants(np.array(["1"] * 4), np.array([10, 20, 20, 40]), np.array(["."] * 4), np.array(["A", "C", "C", "G"]),
+                     np.array(["G", "T", "A", "T"]))
+    array = Variants(np.array(["1", "1", "2"]), np.array([20, 40, 10]), np.array(["."] * 3), np.array(["C", "T", "A"]),
+                     np.array(["A", "G", "G"]))
+    # 20 C>A is typed; 40 is typed with swapped alleles (G>T vs T>G), so not the same site; 2:10 is not 1:10
+    np.testing.assert_array_equal(typed_sites(panel, array), [False, False, True, False])
+
+    truth = np.array([[0, 1, 2, 1], [2, 1, 0, -1], [1, 0, 1, 2]])
+    dosages = np.array([[0.1, 1.2, 2, 0.7], [1.8, 0.9, 0, 2.0], [1.0, 0.2, 1, 1.9]], np.float32)
+    calls = np.array([[0, 1, 2, 1], [2, 2, 0, 2], [1, 0, 1, 2]])
+    maf = np.array([0.005, 0.03, 0.3, 0.4])
+    rows = panel_scores(dosages, calls, truth, maf, np.array([True, True, False, True]), bins=(0, 0.01, 0.05, 0.5))
+    assert [r["bin"] for r in rows] == ["(0, 0.01]", "(0.01, 0.05]", "(0.05, 0.5]"]
+    assert [r["sites"] for r in rows] == [1, 1, 1]
+    # site 0: calls all right; r of (0.1, 1.8, 1.0) with (0, 2, 1)
+    r = np.corrcoef([0.1, 1.8, 1.0], [0, 2, 1])[0, 1]
+    assert rows[0]["concordance"] == 1 and rows[0]["r2"] == pytest.approx(r * r)
+    # site 1: one wrong call of three; site 2 (typed) is left out; site 3: the missing truth is not scored
+    assert rows[1]["concordance"] == pytest.approx(2 / 3)
+    r = np.corrcoef([1.2, 0.9, 0.2], [1, 1, 0])[0, 1]
+    assert rows[1]["r2"] == pytest.approx(r * r)
+    assert rows[2]["concordance"] == 1
+    r = np.corrcoef([0.7, 1.9], [1, 2])[0, 1]
+    assert rows[2]["r2"] == pytest.approx(r * r)
+
+
+@needs_beagle
+def test_real_panel_imputes_untyped_sites(haplotypes, tmp_path):
+    from genofast.impute import impute_from_panel, panel_benchmark
+    from genofast.models import Bernoulli
+
+    panel, rest = haplotypes[:150], haplotypes[150:]
+    truth = rest.to_genotypes()
+    typed = np.arange(0, truth.n_snps, 4)
+    targets = truth[:, typed]
+    run = impute_from_panel(targets, panel, seed=1, workdir=tmp_path)
+    t = truth.to_numpy()
+    assert run.dosages.shape == t.shape and list(tmp_path.iterdir()) == []
+    np.testing.assert_array_equal(run.calls[:, typed], t[:, typed])  # typed calls come back as given
+    untyped = np.setdiff1d(np.arange(t.shape[1]), typed)
+    accuracy = (run.calls[:, untyped] == t[:, untyped]).mean()
+    counts = np.stack([(panel.to_genotypes().to_numpy() == k).sum(0) for k in range(3)])
+    baseline = (counts.argmax(0)[untyped] == t[:, untyped]).mean()  # the panel's most frequent genotype
+    assert accuracy > baseline + 0.05, (accuracy, baseline)
+    result = panel_benchmark(panel, targets, truth, {"Bernoulli": lambda h, s: Bernoulli().fit(h).sample(150, s)},
+                             seed=1, workdir=tmp_path, progress=None)
+    r2 = {(r["panel"], r["bin"]): r["r2"] for r in result.rows}
+    common = "(0.2, 0.5]"
+    # a panel of independent SNPs carries no linkage: the real panel imputes common sites far better
+    assert r2[("real", common)] > r2[("Bernoulli AG", common)] + 0.2
+    assert set(result.seconds) == {"real", "Bernoulli AG", "real + Bernoulli AG"}
+    result.write(tmp_path / "panel.html")
+    assert "Artificial genomes as reference panels" in (tmp_path / "panel.html").read_text()

@@ -40,6 +40,30 @@ def beagle_command(jar: str | None = None) -> list[str]:
     return [exe]
 
 
+def run_beagle(args: list[str], out: Path) -> tuple[float, float]:
+    """Run one Beagle command writing ``out``.vcf.gz; (seconds, peak MiB of the Java process), or an error
+    with the end of its log."""
+    with open(f"{out}.console.txt", "w+") as console:
+        t0 = time.perf_counter()
+        process = subprocess.Popen(args, stdout=console, stderr=subprocess.STDOUT)
+        try:
+            # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) only the largest child so far.
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # interrupted: do not leave Java running
+            process.kill()
+            process.wait()
+            raise
+        seconds = time.perf_counter() - t0
+        process.returncode = os.waitstatus_to_exitcode(status)
+        console.seek(0)
+        printed = console.read()
+    if process.returncode != 0:
+        log = Path(f"{out}.log")
+        detail = log.read_text() if log.is_file() and log.stat().st_size else printed
+        raise RuntimeError(f"Beagle failed (exit {process.returncode}):\n{detail[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+
+
 @dataclass(frozen=True)
 class BeagleRun:
     """Genotypes after Beagle filled their missing calls, and what the run cost.
@@ -73,25 +97,7 @@ def impute_genotypes_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nt
         vcf = Path(tmp) / "input.vcf.gz"
         write_vcf(vcf, genotypes)
         out = Path(tmp) / "imputed"
-        with open(Path(tmp) / "console.txt", "w+") as console:
-            t0 = time.perf_counter()
-            process = subprocess.Popen([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"],
-                                       stdout=console, stderr=subprocess.STDOUT)
-            try:
-                # wait4 gives this child's own peak memory; getrusage(RUSAGE_CHILDREN) only the largest child so far.
-                _, status, usage = os.wait4(process.pid, 0)
-            except BaseException:  # interrupted: do not leave Java running
-                process.kill()
-                process.wait()
-                raise
-            seconds = time.perf_counter() - t0
-            process.returncode = os.waitstatus_to_exitcode(status)
-            console.seek(0)
-            printed = console.read()
-        if process.returncode != 0:
-            log = Path(f"{out}.log")
-            detail = log.read_text() if log.is_file() and log.stat().st_size else printed
-            raise RuntimeError(f"Beagle failed (exit {process.returncode}):\n{detail[-2000:]}")
+        seconds, peak = run_beagle([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"], out)
         result = read_vcf(f"{out}.vcf.gz", phased=False)
     written, returned = list(genotypes.ids), list(map(str, result.ids))
     if sorted(written) != sorted(returned):
@@ -102,7 +108,7 @@ def impute_genotypes_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nt
         raise RuntimeError(f"Beagle returned {result.n_snps} SNPs for {genotypes.n_snps}, or at other positions")
     order = {s: k for k, s in enumerate(returned)}
     calls = result.to_numpy()[[order[s] for s in written]]
-    return BeagleRun(calls.astype(np.int8), seconds, usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return BeagleRun(calls.astype(np.int8), seconds, peak)
 
 
 def impute_with_beagle(trios: Trios, *, seed: int = 0, nthreads: int = 2, jar: str | None = None,

@@ -29,7 +29,7 @@ section { border-top: 1px solid #ddd; margin-top: 2em; }
 .warning { background: #fff3cd; border: 1px solid #e0c060; padding: 0.5em; }
 .scroll { overflow-x: auto; }
 </style></head><body>
-<h1>How real are these artificial genomes?</h1>
+<h1>{{ title }}</h1>
 <nav>{% for s in sections %}<a href="#{{ s.anchor }}">{{ s.anchor.replace("-", " ") }}</a>{% endfor %}</nav>
 {% for s in sections %}<section id="{{ s.anchor }}"><h2>{{ s.title }}</h2>
 {% for w in s.warnings %}<p class="warning">{{ w }}</p>{% endfor %}
@@ -61,12 +61,26 @@ def _table(table: dict, corner: str = "set", caption: str = "", transpose: bool 
     return {"png": None, "columns": cols, "rows": rows, "corner": corner, "caption": caption}
 
 
-def _render(sections: list[dict]) -> str:
+def _render(sections: list[dict], title: str = "How real are these artificial genomes?") -> str:
     """The page; every user string (set, file, chromosome names) is escaped by the template engine."""
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(_PAGE).render(sections=sections)
+    return env.from_string(_PAGE).render(sections=sections, title=title)
+
+
+def write_panel_page(result, path) -> None:
+    """The page of a :class:`~genofast.impute.panel.PanelBenchmark`: figure, table and Beagle times."""
+    text = ["Untyped sites of the targets imputed by Beagle from each reference panel, scored against the "
+            "targets' true genotypes per minor-allele-frequency bin of the real panel (sites per bin in "
+            "brackets): genotype concordance / aggregate dosage r². The real panel is the bar to reach.",
+            "Beagle seconds: " + ", ".join(f"{n} {t:.0f}" for n, t in result.seconds.items()) + "."]
+    section = {"anchor": "panels", "title": "Artificial genomes as reference panels", "text": text,
+               "content": [_img(result.figure(), "imputation accuracy by allele frequency"),
+                           _table(result.table(), corner="panel")], "warnings": []}
+    page = _render([section], title="Imputation from artificial reference panels")
+    with atomic_path(Path(path)) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
 
 
 HEADLINE = ("aggregate score", "AF r", "AF r (real freq <= 0.2)", "LD decay r", "LD r² MAD by distance",
