@@ -46,8 +46,8 @@ from . import kernels
 from .io.zarr import ZarrCohort
 from .metrics import privacy
 
-__all__ = ["ZarrCohort", "aats", "copies", "hamming_histogram", "local_cluster", "membership_inference",
-           "nearest_neighbors", "privacy_loss"]
+__all__ = ["ZarrCohort", "aats", "copies", "distance_distributions", "hamming_histogram", "local_cluster",
+           "membership_inference", "nearest_neighbors", "privacy_loss"]
 
 DEFAULT_CHUNK_ROWS = 4096
 
@@ -368,6 +368,19 @@ def hamming_histogram(a, b=None, n_snps: int | None = None, *, chunk_rows: int =
         if not parts:
             return np.zeros(n_snps + 1, np.int64)
         return c.gather(_tree(c, _add, parts))[: n_snps + 1]
+
+
+def distance_distributions(real, synthetic, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, client=None):
+    """All pairwise Hamming distances within and between the sets as histograms, on a Dask cluster; equal to
+    :func:`genofast.metrics.quality.distance_distributions` (missing alleles take the set's major allele)."""
+    from .metrics.quality import DistanceDistributions
+
+    _blocks(0, chunk_rows)
+    with _using(client) as c:
+        wr, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows)
+        n_snps = getattr(wr, "n_snps", getattr(real, "n_snps", wr.shape[1] * 64))
+        return DistanceDistributions(*(hamming_histogram(a, b, n_snps, chunk_rows=chunk_rows, client=c)
+                                       for a, b in ((wr, None), (ws, None), (wr, ws))))
 
 
 def _n_rows(x) -> int:

@@ -304,9 +304,14 @@ class ZarrCohort:
         return self.n_haplotypes
 
     def __getitem__(self, rows) -> HaplotypeMatrix:
-        """Rows ``r0:r1`` (a slice with step 1) as a HaplotypeMatrix, missing calls kept missing."""
-        if not isinstance(rows, slice) or rows.step not in (None, 1):
-            raise TypeError("a ZarrCohort is read by contiguous row slices (cohort[r0:r1])")
+        """Rows ``r0:r1`` (a slice with step 1) or the listed rows, as a HaplotypeMatrix, missing calls kept."""
+        if not isinstance(rows, slice):
+            index = np.asarray(rows)
+            if index.ndim != 1 or index.dtype.kind not in "iu":
+                raise TypeError("a ZarrCohort is read by contiguous row slices (cohort[r0:r1]) or a list of rows")
+            return self.take(index)[0:index.size]
+        if rows.step not in (None, 1):
+            raise TypeError("a ZarrCohort is read by contiguous row slices (cohort[r0:r1]) or a list of rows")
         r0, r1, _ = rows.indices(self.n_haplotypes)
         r1 = max(r0, r1)
         if r1 == r0:

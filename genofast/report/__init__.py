@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import metrics
 from ..align import align, has_metadata
+from ..io.zarr import ZarrCohort
 from ..matrix import HaplotypeMatrix
 from ..metrics import population, quality
 from . import scoring as _scores
@@ -42,12 +43,17 @@ class Evaluation:
 def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_triplets: int = 5000,
              classifiers: bool = True, n_splits: int = 5, seed: int = 0, tie: str = "strict", populations=None,
              synthetic_populations: dict | None = None, embeddings: bool = False, scans=None,
-             training: dict | None = None) -> Evaluation:
+             training: dict | None = None, client=None) -> Evaluation:
     """Compare a real set with one or several synthetic sets and optionally write an HTML report.
 
     Parameters
     ----------
-    real : HaplotypeMatrix, the training (or reference) haplotypes.
+    real : HaplotypeMatrix, the training (or reference) haplotypes; or, for a cohort larger than memory, an
+        :class:`genofast.io.ZarrCohort`: its statistics then stream from the store and the distance-based
+        ones (AATS, copies, distances, privacy loss, membership inference) run on ``genofast.distributed``
+        (``client``: a ``distributed.Client``, default the current one or a local cluster). The synthetic
+        sets must then hold the store's variants in its order; per-population statistics, embeddings and
+        scans need an in-memory real set.
     synthetic : a HaplotypeMatrix, or a dict name -> HaplotypeMatrix for several models side by side.
     out : path of the HTML report (written atomically), or None for numbers only.
     holdout : optional real haplotypes not used in training, for privacy loss and membership inference.
@@ -67,21 +73,33 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         synthetic = {"synthetic": synthetic}
     if not synthetic:
         raise ValueError("no synthetic set to evaluate")
-    real = _haplotypes(real, "real")
+    cohort = isinstance(real, ZarrCohort)
+    if cohort and (populations is not None or embeddings or scans is not None):
+        raise ValueError("populations, embeddings and scans need the real set in memory, not a ZarrCohort")
+    real = real if cohort else _haplotypes(real, "real")
     if real.n_haplotypes == 0:
         raise ValueError("the real set is empty")
     notes = {}
     sets = {}
     for name, syn in synthetic.items():
-        _, sets[str(name)], info = align(real, _haplotypes(syn, f"synthetic set {name!r}"),
-                                         names=("real", f"synthetic set {name!r}"))
+        syn = _haplotypes(syn, f"synthetic set {name!r}")
+        if cohort:
+            _same_variants(real, syn, f"synthetic set {name!r}")
+            sets[str(name)] = syn
+            continue
+        _, sets[str(name)], info = align(real, syn, names=("real", f"synthetic set {name!r}"))
         if info.flipped or info.reordered:
             notes[str(name)] = info.describe(f"synthetic set {name!r}")
     synthetic = sets
     if holdout is not None:
-        _, holdout, info = align(real, _haplotypes(holdout, "holdout"), names=("real", "holdout"))
-        if info.flipped or info.reordered:
-            notes["holdout"] = info.describe("holdout")
+        if cohort:
+            holdout = holdout if isinstance(holdout, ZarrCohort) else _haplotypes(holdout, "holdout")
+            _same_variants(real, holdout, "holdout")
+        else:
+            _, holdout, info = align(real, _haplotypes(holdout, "holdout"), names=("real", "holdout"))
+            if info.flipped or info.reordered:
+                notes["holdout"] = info.describe("holdout")
+    privacy = _distance_metrics(cohort, client)
     labels = None
     if populations is not None:
         labels = np.asarray(populations).astype(str)
@@ -105,11 +123,11 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
             "ld_matrix": quality.ld_matrix(syn, region),
             "ld_decay": quality.ld_decay(real, syn, seed=seed),
             "pca": quality.pca(real, syn, seed=seed),
-            "distances": quality.distance_distributions(real, syn),
+            "distances": privacy.distance_distributions(real, syn),
             "kmer4": (k4_real.ravel(), quality.kmer_frequencies(syn, 4).ravel()),
             "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
-            "aats": metrics.aats(real, syn, tie),
-            "copies": metrics.copies(real, syn),
+            "aats": privacy.aats(real, syn, tie),
+            "copies": privacy.copies(real, syn),
         }
         d["ld_fidelity"] = quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed)
         if labels is not None:
@@ -124,8 +142,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         if classifiers:
             d["classifiers"] = quality.classifier_scores(real, syn, n_splits=n_splits, seed=seed)
         if holdout is not None:
-            d["privacy_loss"] = metrics.privacy_loss(real, holdout, syn, tie)
-            d["mia"] = metrics.membership_inference(real, holdout, syn)
+            d["privacy_loss"] = privacy.privacy_loss(real, holdout, syn, tie)
+            d["mia"] = privacy.membership_inference(real, holdout, syn)
         details[name] = d
         table[name] = _row(d)
     if scans is not None:
@@ -156,6 +174,30 @@ def _traces(training) -> dict:
     return out
 
 
+def _distance_metrics(cohort: bool, client):
+    """The distance-based metrics: one process's, or genofast.distributed's for a cohort in a store."""
+    import types
+    from functools import partial
+
+    if not cohort:
+        return types.SimpleNamespace(aats=metrics.aats, copies=metrics.copies, privacy_loss=metrics.privacy_loss,
+                                     membership_inference=metrics.membership_inference,
+                                     distance_distributions=quality.distance_distributions)
+    from .. import distributed as gd
+
+    return types.SimpleNamespace(**{name: partial(getattr(gd, name), client=client) for name in (
+        "aats", "copies", "privacy_loss", "membership_inference", "distance_distributions")})
+
+
+def _same_variants(real, other, name: str) -> None:
+    a, b = real.variants, other.variants
+    if other.n_snps != real.n_snps or not all(np.array_equal(np.asarray(getattr(a, f)).astype(str),
+                                                             np.asarray(getattr(b, f)).astype(str))
+                                              for f in ("chrom", "position", "ref", "alt")):
+        raise ValueError(f"the {name} does not hold the real store's {real.n_snps} variants in its order; "
+                         "a store is compared as it is (match the sets with genofast.align first)")
+
+
 def _haplotypes(x, name: str) -> HaplotypeMatrix:
     if not isinstance(x, HaplotypeMatrix):
         kind = type(x).__name__
@@ -164,6 +206,8 @@ def _haplotypes(x, name: str) -> HaplotypeMatrix:
 
 
 def _missing_rate(h: HaplotypeMatrix) -> float:
+    if isinstance(h, ZarrCohort):
+        return float(quality.missing_fraction(h).mean())
     size = h.n_haplotypes * h.n_snps
     return h.n_missing / size if size else 0.0
 
