@@ -111,7 +111,9 @@ def _scatter(client, words: np.ndarray, blocks):
     if not blocks:
         return [None]
     if isinstance(words, ZarrCohort):  # read on the workers; a lost block is read again
-        return [None] + [client.submit(_store_rows, words, r0, r1) for r0, r1 in blocks]
+        raw = words.with_fill(None)  # read once per block: the same task key for the counts and the blocks
+        return [None] + [client.submit(_fill_task, words, client.submit(_store_raw, raw, r0, r1))
+                         for r0, r1 in blocks]
     # hash=False: a fresh key per call, so a cohort's words are never confused with an earlier call's.
     whole = client.scatter(words, broadcast=True, hash=False)
     return [whole] + [client.submit(_rows, whole, r0, r1) for r0, r1 in blocks]
@@ -137,12 +139,12 @@ def _host(x):
     return x.cpu().numpy() if kernels.is_cuda(x) else np.asarray(x)
 
 
-def _store_rows(cohort, r0: int, r1: int):
-    return cohort.rows(r0, r1)
+def _store_raw(cohort, r0: int, r1: int):
+    return cohort.raw_block(r0, r1)
 
 
-def _store_counts(cohort, r0: int, r1: int):
-    return cohort.allele_counts(r0, r1)
+def _fill_task(cohort, raw):
+    return cohort.filled(raw)
 
 
 def _nn_task(query, reference, k: int, offset: int, is_diagonal: bool, want_column_min: bool):
@@ -228,23 +230,28 @@ def _is_store(x) -> bool:
     return isinstance(x, (str, os.PathLike, ZarrCohort))
 
 
-def _filled(client, x, chunk_rows: int):
-    """A store's cohort with missing calls set to its major alleles (one counting pass on the workers)."""
+def _filled(client, x, chunk_rows: int, keep: list):
+    """A store's cohort with missing calls set to its major alleles, counted over the blocks the computation
+    reads (their futures go to ``keep``: held by the caller, the blocks are read once for both)."""
     cohort = x if isinstance(x, ZarrCohort) else ZarrCohort(x)
     if cohort.fill is not None:
         return cohort
-    parts = [client.submit(_store_counts, cohort, r0, r1) for r0, r1 in _blocks(cohort.n_haplotypes, chunk_rows)]
-    if not parts:
+    raw = cohort.with_fill(None)
+    blocks = [client.submit(_store_raw, raw, r0, r1) for r0, r1 in _blocks(cohort.n_haplotypes, chunk_rows)]
+    keep += blocks
+    if not blocks:
         return cohort.with_fill(np.zeros(cohort.n_snps, np.int8))
-    counts = client.gather(_tree(client, _add, parts))
+    counts = client.gather(_tree(client, _add, [client.submit(_part, b, 2) for b in blocks]))
     return cohort.with_fill((2 * counts[0] > counts[1]).astype(np.int8))  # quality.major_alleles' rule
 
 
-def _sources(client, a, b, names, chunk_rows: int, fill: bool = True):
+def _sources(client, a, b, names, chunk_rows: int, fill: bool = True, keep: list | None = None):
     """Packed words or store cohorts of both sets, checked to be comparable (``b`` None: self mode).
 
     In-memory sets go through the single-process path (alignment, missing
-    fill); stores must match the other set's variants exactly.
+    fill); stores must match the other set's variants exactly. ``keep``
+    receives the futures of the stores' blocks read for counting: the caller
+    holds them so that the computation reuses them instead of reading again.
     """
     if not (_is_store(a) or _is_store(b)):
         if b is not None and fill:
@@ -255,7 +262,9 @@ def _sources(client, a, b, names, chunk_rows: int, fill: bool = True):
 
     def source(x, name):
         if _is_store(x):
-            return _filled(client, x, chunk_rows) if fill else (x if isinstance(x, ZarrCohort) else ZarrCohort(x))
+            if fill:
+                return _filled(client, x, chunk_rows, keep if keep is not None else [])
+            return x if isinstance(x, ZarrCohort) else ZarrCohort(x)
         return _words(privacy._haplotypes(x, name) if fill else x, None)[0]
 
     sa, sb = source(a, names[0]), None if b is None else source(b, names[1])
@@ -377,7 +386,8 @@ def distance_distributions(real, synthetic, *, chunk_rows: int = DEFAULT_CHUNK_R
 
     _blocks(0, chunk_rows)
     with _using(client) as c:
-        wr, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows)
+        keep: list = []  # the stores' blocks, read once
+        wr, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows, keep=keep)
         n_snps = getattr(wr, "n_snps", getattr(real, "n_snps", wr.shape[1] * 64))
         return DistanceDistributions(*(hamming_histogram(a, b, n_snps, chunk_rows=chunk_rows, client=c)
                                        for a, b in ((wr, None), (ws, None), (wr, ws))))
@@ -397,7 +407,8 @@ def aats(real, synthetic, tie: str = "strict", *, chunk_rows: int = DEFAULT_CHUN
         raise ValueError(f"tie must be one of {privacy.TIE_RULES}, got {tie!r}")
     _blocks(0, chunk_rows)
     with _using(client) as c:
-        wt, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows)
+        keep: list = []  # the stores' blocks, read once
+        wt, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows, keep=keep)
         for name, x in (("real", wt), ("synthetic", ws)):
             if _n_rows(x) < 2:
                 raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
@@ -417,7 +428,8 @@ def copies(train, synthetic, threshold: int = 0, *, chunk_rows: int = DEFAULT_CH
         raise ValueError(f"threshold must be >= 0, got {threshold}")
     _blocks(0, chunk_rows)
     with _using(client) as c:
-        wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
+        keep: list = []  # the stores' blocks, read once
+        wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows, keep=keep)
         d, i = _nearest(c, ws, wt, 1, False, chunk_rows)
     d, i = d[:, 0], i[:, 0]
     hit = np.flatnonzero(d <= threshold)
@@ -458,8 +470,10 @@ def membership_inference(train, holdout, synthetic, *, chunk_rows: int = DEFAULT
     """
     _blocks(0, chunk_rows)
     with _using(client) as c:
-        wm, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
-        _, wn = _sources(c, train, holdout, ("training", "holdout"), chunk_rows)
+        keep: list = []  # the stores' blocks, read once
+        wm, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows, keep=keep)
+        _, wn = _sources(c, wm if isinstance(wm, ZarrCohort) else train, holdout, ("training", "holdout"),
+                         chunk_rows, keep=keep)
         if _n_rows(wm) == 0 or _n_rows(wn) == 0:
             raise ValueError("membership inference needs at least one member and one non-member")
         dm = _nearest(c, wm, ws, 1, False, chunk_rows)[0][:, 0]

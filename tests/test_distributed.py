@@ -225,3 +225,16 @@ def test_gpu_workers_give_the_cpu_results(client, rng, monkeypatch):
     assert_same(on_gpu[0], kernels.nearest_neighbors(a, b, 3, return_column_min=True))
     assert on_gpu[1].aats == metrics.aats(a, b).aats
     np.testing.assert_array_equal(on_gpu[2], kernels.hamming_histogram(a))
+
+
+def test_store_blocks_are_read_once_per_call(client, rng, tmp_path, monkeypatch):
+    from genofast.io.zarr import ZarrCohort
+
+    (rp, rh), (sp, sh) = (_store(tmp_path, f"{n}.zarr", rng.integers(0, 2, (20, 70)).astype(np.int8)) for n in "rs")
+    reads = []
+    original = ZarrCohort.raw_block
+    monkeypatch.setattr(ZarrCohort, "raw_block", lambda self, r0, r1: reads.append((self.path.name, r0)) or
+                        original(self, r0, r1))
+    got = gd.aats(rp, sp, chunk_rows=6, client=client)  # counting pass, cross and both self passes
+    assert got.aats == metrics.aats(rh, sh).aats
+    assert sorted(reads) == sorted((name, r0) for name in ("r.zarr", "s.zarr") for r0 in range(0, 20, 6))

@@ -356,26 +356,36 @@ class ZarrCohort:
                                              f"sample {self.samples[samples[s]]}: {what}")
         return gt.transpose(1, 2, 0).reshape(2 * samples.size, v1 - v0)[rows]
 
-    def rows(self, r0: int, r1: int) -> np.ndarray:
-        """Packed words of rows r0..r1, missing alleles replaced by ``fill``."""
-        parts = []
+    def raw_block(self, r0: int, r1: int):
+        """One read of rows r0..r1: (packed alleles with 0 where missing, packed missing mask or None when all
+        are called, per-variant (ALT alleles, called alleles) counts 2 x variants)."""
+        words, missing, counts = [], [], np.zeros((2, self.n_snps), np.int64)
         for v0, v1 in _blocks(self.n_snps, self.chunk_variants):
             a = self._calls(r0, r1, v0, v1)
-            missing = a < 0
-            if missing.any():
-                if self.fill is None:
-                    r, v = (int(x) for x in np.argwhere(missing)[0])
-                    raise FormatError(self.path, f"variant {v0 + v}, haplotype row {r0 + r}: missing call "
-                                                 "and no fill allele given")
-                a = np.where(missing, self.fill[v0:v1], a)
-            parts.append(kernels.pack_haplotypes(a.astype(np.uint8)))
-        return np.concatenate(parts, axis=1)
+            absent = a < 0
+            counts[0, v0:v1] = (a == 1).sum(axis=0)
+            counts[1, v0:v1] = (~absent).sum(axis=0)
+            words.append(kernels.pack_haplotypes(np.where(absent, 0, a).astype(np.uint8)))
+            missing.append(kernels.pack_haplotypes(absent))
+        missing = np.concatenate(missing, axis=1)
+        return np.concatenate(words, axis=1), (missing if missing.any() else None), counts
+
+    def filled(self, raw) -> np.ndarray:
+        """Packed words of a :meth:`raw_block` with missing alleles replaced by ``fill``."""
+        words, missing, _ = raw
+        if missing is None:
+            return words
+        if self.fill is None:
+            r, w = (int(x) for x in np.argwhere(missing)[0])
+            raise FormatError(self.path, f"haplotype row {r} of a block, variants {64 * w}..{64 * w + 63}: "
+                                         "missing call and no fill allele given")
+        fill = kernels.pack_haplotypes(self.fill[None, :].astype(np.uint8))
+        return (words & ~missing) | (missing & fill)
+
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        """Packed words of rows r0..r1, missing alleles replaced by ``fill``."""
+        return self.filled(self.raw_block(r0, r1))
 
     def allele_counts(self, r0: int, r1: int) -> np.ndarray:
         """Per variant, (ALT alleles, called alleles) over rows r0..r1: 2 x variants int64."""
-        out = np.zeros((2, self.n_snps), np.int64)
-        for v0, v1 in _blocks(self.n_snps, self.chunk_variants):
-            a = self._calls(r0, r1, v0, v1)
-            out[0, v0:v1] = (a == 1).sum(axis=0)
-            out[1, v0:v1] = (a >= 0).sum(axis=0)
-        return out
+        return self.raw_block(r0, r1)[2]
