@@ -8,11 +8,17 @@ evaluation records each criterion, and the kept epoch minimises
 
     w_privacy · (|AA_truth − target_truth| + |AA_syn − target_syn|)
     + w_af · (1 − AF r) + w_ld · (1 − LD r) + w_three_point · (1 − 3-point r)
+    + w_pca · PCA distance
 
 The AA targets are what real, unseen haplotypes score: AATS between two
 disjoint halves of the training set (with distance ties that is ≈ 0.46 under
 the strict rule, not 0.5). LD r: Pearson r of r² over SNP pairs up to 20 SNPs
 apart; 3-point r: over fixed triplets within 20 SNPs; AF r over all SNPs.
+PCA distance (the seeds stopped WGAN and VAE by eye on PCA plots): the
+1-Wasserstein distance between real and synthetic scores on each of the real
+set's first four principal components, divided by the real component's
+standard deviation, averaged; measured when the family's weight on it is
+positive (the neural generators', see ``TorchGenerator.SELECT``).
 """
 
 from __future__ import annotations
@@ -25,12 +31,12 @@ from ..matrix import HaplotypeMatrix
 from ..metrics._dense import _pearson
 
 # Criterion weights of the selection score (``fit(select=...)`` overrides any of them).
-WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0)
+WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0, pca=0.0)
 CRITERIA = ("aats", "aa_truth", "aa_syn", "af_r", "ld_r", "three_point_r")
 
 
-def check_weights(weights) -> dict:
-    w = dict(WEIGHTS)
+def check_weights(weights, defaults: dict = WEIGHTS) -> dict:
+    w = dict(defaults)
     if weights is not None:
         unknown = set(weights) - set(WEIGHTS)
         if unknown:
@@ -51,8 +57,12 @@ def score(row: dict, weights: dict) -> float:
 
     # both accuracies near their targets: a copier is low on both, noise high on AA_truth
     privacy = abs(row["aa_truth"] - row["target_truth"]) + abs(row["aa_syn"] - row["target_syn"])
-    return (weights["privacy"] * privacy + weights["af"] * bad(row["af_r"]) + weights["ld"] * bad(row["ld_r"])
-            + weights["three_point"] * bad(row["three_point_r"]))
+    total = (weights["privacy"] * privacy + weights["af"] * bad(row["af_r"]) + weights["ld"] * bad(row["ld_r"])
+             + weights["three_point"] * bad(row["three_point_r"]))
+    if weights.get("pca"):
+        pca = row.get("pca_wasserstein", float("nan"))
+        total += weights["pca"] * (pca if pca is not None and math.isfinite(pca) else 10.0)
+    return total
 
 
 def best(trace: list[dict], weights: dict) -> dict:
@@ -65,7 +75,7 @@ def best(trace: list[dict], weights: dict) -> dict:
 class Evaluator:
     """Training-set statistics computed once; each call scores one synthetic sample against them."""
 
-    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int):
+    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int, pca: bool = False):
         from ..metrics import aats
         from ..metrics.quality import allele_frequencies, pair_r2, sample_triplets, three_point_correlations
 
@@ -91,6 +101,14 @@ class Evaluator:
         self.r2 = pair_r2(full, self.pairs) if len(self.pairs) else np.zeros(0)
         self.triplets = sample_triplets(n_snps, 2000, seed=seed) if n_snps >= 3 else None
         self.c3 = None if self.triplets is None else three_point_correlations(full, self.triplets)
+        self.pca = None
+        if pca:
+            from sklearn.decomposition import PCA
+
+            x = alleles[self.rows].astype(np.float32)
+            self.pca = PCA(n_components=min(4, x.shape[0], x.shape[1]), svd_solver="full").fit(x)
+            self.scores = self.pca.transform(x)
+            self.scale = np.where(self.scores.std(0) > 0, self.scores.std(0), 1.0)
 
     def __call__(self, synthetic: HaplotypeMatrix, epoch: int) -> dict:
         from ..metrics import aats
@@ -102,6 +120,12 @@ class Evaluator:
         row["ld_r"] = _pearson(self.r2, pair_r2(synthetic, self.pairs)) if len(self.pairs) else float("nan")
         row["three_point_r"] = (float("nan") if self.triplets is None
                                 else _pearson(self.c3, three_point_correlations(synthetic, self.triplets)))
+        if self.pca is not None:
+            from scipy.stats import wasserstein_distance
+
+            s = self.pca.transform(synthetic.to_numpy().astype(np.float32))
+            row["pca_wasserstein"] = float(np.mean([wasserstein_distance(self.scores[:, k], s[:, k]) / self.scale[k]
+                                                    for k in range(s.shape[1])]))
         return row
 
 
@@ -124,6 +148,9 @@ def trace_from_json(rows) -> list[dict]:
         for k in (*CRITERIA, "target_truth", "target_syn"):
             v = row[k]
             r[k] = float("nan") if v is None else check_float(v, f"trace {k}", -1.0, high=1.0)
+        if "pca_wasserstein" in row:
+            v = row["pca_wasserstein"]
+            r["pca_wasserstein"] = float("nan") if v is None else check_float(v, "trace pca_wasserstein")
         r["score"] = check_float(row["score"], "trace score")
         out.append(r)
     return out

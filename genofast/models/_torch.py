@@ -11,14 +11,14 @@ device to repeat the uninterrupted one bit for bit.
 Model selection (``eval_every``): the seeds stopped WGAN and VAE training by
 eye on PCA plots (Yelmen et al. 2023) and the GAN on AATS (Yelmen et al.
 2021). Here every ``eval_every`` epochs ``n_eval`` haplotypes are generated
-and scored against as many training haplotypes by (a) the 1-Wasserstein
-distance between real and synthetic PC1-4 scores, each divided by the real
-component's standard deviation and averaged, and (b) the two halves of AATS.
-The selection score is (a) + (|AA_truth - 0.5| + |AA_syn - 0.5|) / 2: AATS
-alone can sit at 0.5 while AA_truth is near 0 and AA_syn near 1 (synthetic
-haplotypes bunched near real ones but close to each other). The parameters of
-the epoch with the lowest score are restored at the end, and the trace is kept
-in the checkpoint.
+and scored by the RBM's rule (:mod:`genofast.models._selection`: AA_truth and
+AA_syn against what unseen real haplotypes score, AF, LD and 3-point
+correlations) plus the distance between real and synthetic PC1-4 score
+distributions, all weighted 1 (``SELECT``; ``fit(select=...)`` changes them).
+AATS alone can sit at 0.5 while AA_truth is near 0 and AA_syn near 1
+(synthetic haplotypes bunched near real ones but close to each other). The
+parameters of the epoch with the lowest score are restored at the end, and
+the trace is kept in the checkpoint.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
 from ._gate import fingerprints_from_checkpoint
+from ._selection import trace_from_json, trace_to_json
 from ._base import (as_alleles, check_fit_input, check_int, check_sample_count, check_seed, check_tensor,
                     checked_config, load_checkpoint, load_optimizer, optimizer_arrays, save_checkpoint,
                     training_extras, variants_from_checkpoint)
@@ -57,10 +58,6 @@ def derived_seed(*key) -> int:
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def selection_score(pca_distance: float, aa_truth: float, aa_syn: float) -> float:
-    return pca_distance + (abs(aa_truth - 0.5) + abs(aa_syn - 0.5)) / 2
-
-
 class TorchGenerator:
     """Base of the neural generators; subclasses define the networks and one training step.
 
@@ -73,6 +70,7 @@ class TorchGenerator:
 
     kind = ""
     DEFAULTS: dict = {}
+    SELECT = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0, pca=1.0)  # selection weights, see _selection
     batch_multiple = 1
 
     def __init__(self, n_snps: int, classes=None, *, device: str = "cpu", **config):
@@ -165,20 +163,24 @@ class TorchGenerator:
             net.train(on)
 
     def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, labels=None, eval_every: int | None = None,
-            n_eval: int = 1000, progress: bool = False, checkpoint=None, fingerprint: bool = True):
+            n_eval: int = 1000, select: dict | None = None, progress: bool = False, checkpoint=None,
+            fingerprint: bool = True):
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``labels``: one label per haplotype for a conditional model (built with
-        ``classes``). ``eval_every``: model selection, see the module docstring.
+        ``classes``). ``eval_every``: model selection, see the module docstring
+        (``select``: weights of its criteria, default ``SELECT``).
         ``checkpoint``: a path saved after every epoch. ``fingerprint``: keep
         64-bit digests of the training haplotypes so that :meth:`sample` can
         refuse exact copies (see :mod:`genofast.models._gate`).
         """
         from ._gate import fingerprints
         from ._base import progress_bar
+        from ._selection import Evaluator, check_weights
 
         torch = torch_module()
         check_seed(seed)
+        weights = check_weights(select, self.SELECT)
         check_int(epochs, "epochs", 0)
         if eval_every is not None:
             check_int(eval_every, "eval_every")
@@ -194,7 +196,9 @@ class TorchGenerator:
         data = torch.tensor(a, dtype=torch.float32, device=self.device)
         onehot = self._onehot(cond)
         self._prepare(data, onehot)
-        ref = self._selection_reference(a, cond, seed, n_eval) if eval_every else None
+        evaluate = Evaluator(a, n_eval, seed, pca=weights["pca"] > 0) if eval_every else None
+        # a conditional model samples, for each real row it is compared with, that row's label
+        eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
         n = a.shape[0]
         batch = max(self.batch_multiple, min(self.config["batch_size"], n) // self.batch_multiple * self.batch_multiple)
         if n < batch:
@@ -216,7 +220,7 @@ class TorchGenerator:
                                              "infinite; the checkpoint was not updated; lower the learning rate")
                 self.epoch += 1
                 if eval_every and self.epoch % eval_every == 0:
-                    self._evaluate(ref, seed)
+                    self._evaluate(evaluate, eval_labels, weights, seed)
                 if checkpoint is not None:
                     self.save(checkpoint)
                 bar.advance()
@@ -231,34 +235,16 @@ class TorchGenerator:
         torch = torch_module()
         return torch.Generator(device=self.device).manual_seed(derived_seed(*key))
 
-    def _selection_reference(self, a, cond, seed: int, n_eval: int) -> dict:
-        from sklearn.decomposition import PCA
+    def _evaluate(self, evaluate, labels, weights: dict, seed: int) -> None:
+        from ._selection import score
 
-        n = min(n_eval, a.shape[0])
-        pick = np.sort(np.random.default_rng((seed, 2)).choice(a.shape[0], n, replace=False))
-        real = a[pick].astype(np.float32)
-        pca = PCA(n_components=min(4, n, a.shape[1]), svd_solver="full").fit(real)
-        scores = pca.transform(real)
-        return {"real": HaplotypeMatrix.from_numpy(a[pick]), "pca": pca, "scores": scores,
-                "scale": np.where(scores.std(0) > 0, scores.std(0), 1.0),
-                "labels": None if cond is None else np.asarray(self.classes)[cond[pick]]}
-
-    def _evaluate(self, ref: dict, seed: int) -> None:
-        from scipy.stats import wasserstein_distance
-
-        from ..metrics import aats
-
-        n = len(ref["real"])
-        syn = self.sample(n, seed=derived_seed(seed, 3, self.epoch) % 2**62, labels=ref["labels"], allow_copies=True)
-        s = ref["pca"].transform(syn.to_numpy().astype(np.float32))
-        pca_w = float(np.mean([wasserstein_distance(ref["scores"][:, k], s[:, k]) / ref["scale"][k]
-                               for k in range(s.shape[1])]))
-        a = aats(ref["real"], syn)
-        entry = {"epoch": self.epoch, "pca_wasserstein": pca_w, "aats": a.aats, "aa_truth": a.aa_truth,
-                 "aa_syn": a.aa_syn, "score": selection_score(pca_w, a.aa_truth, a.aa_syn)}
-        self.trace.append(entry)
+        syn = self.sample(evaluate.n, seed=derived_seed(seed, 3, self.epoch) % 2**62, labels=labels,
+                          allow_copies=True)
+        row = evaluate(syn, self.epoch)
+        row["score"] = score(row, weights)
+        self.trace.append(row)
         best = None if self.best_epoch is None else next(e for e in self.trace if e["epoch"] == self.best_epoch)
-        if best is None or entry["score"] < best["score"]:
+        if best is None or row["score"] < best["score"]:
             self.best_epoch, self.best_state = self.epoch, self._state_copy()
 
     # --- state ---------------------------------------------------------------------------
@@ -329,8 +315,8 @@ class TorchGenerator:
             arrays.update(opt_arrays)
         extras, variants = training_extras(self)
         arrays.update(extras)
-        state = dict(epoch=self.epoch, updates=self.updates, trace=self.trace, best_epoch=self.best_epoch,
-                     param_groups=groups, variants=variants)
+        state = dict(epoch=self.epoch, updates=self.updates, trace=trace_to_json(self.trace),
+                     best_epoch=self.best_epoch, param_groups=groups, variants=variants)
         config = {k: v for k, v in self.config.items() if k not in ("n_snps", "classes")}
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "classes": self.classes, "config": config,
                                           "state": state}, arrays)
@@ -347,7 +333,7 @@ class TorchGenerator:
 
         def state():
             m.epoch, m.updates = check_int(st["epoch"], "epoch", 0), check_int(st["updates"], "updates", 0)
-            m.trace = [dict(e) for e in st["trace"]]
+            m.trace = trace_from_json(st["trace"])
             m.best_epoch = st["best_epoch"]
             if m.best_epoch is not None and m.best_epoch not in [e["epoch"] for e in m.trace]:
                 raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")
