@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -5,7 +6,20 @@ import pytest
 
 import genofast
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+IMPORTED_FROM = Path(genofast.__file__).resolve().parent
+
+
+def pytest_report_header(config):
+    return f"genofast {genofast.__version__} imported from {IMPORTED_FROM}"
+
+
+def pytest_configure(config):
+    # CI's non-editable stage sets this: the tests must exercise the installed wheel, not the source tree
+    if os.environ.get("GENOFAST_TEST_INSTALLED") and IMPORTED_FROM == ROOT / "genofast":
+        raise pytest.UsageError(f"GENOFAST_TEST_INSTALLED is set but genofast was imported from the source tree "
+                                f"{IMPORTED_FROM}: run pytest from outside the project root")
 
 
 def pytest_collection_modifyitems(config, items):

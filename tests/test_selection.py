@@ -174,7 +174,10 @@ def test_embeddings_are_deterministic_and_project_real_onto_itself(cohort, metho
     same = population.embed(real, real, method, seed=1)
     np.testing.assert_allclose(same.synthetic, same.real, atol=1e-5)  # the same haplotypes land in the same place
     # population structure survives the projection: each synthetic point's nearest real points share its population
+    # (a vote of the 5 nearest: the single nearest one swings between 0.74 and 0.96 with the seed and UMAP's version)
     labels = pops[::2]
     d = ((e1.synthetic[:, None, :] - e1.real[None, :, :]) ** 2).sum(-1)
-    agree = (labels[d.argmin(1)] == pops[1::2][:50]).mean()
+    votes = labels[np.argsort(d, axis=1)[:, :5]]
+    majority = np.array([u[c.argmax()] for u, c in (np.unique(v, return_counts=True) for v in votes)])
+    agree = (majority == pops[1::2][:50]).mean()
     assert agree > 0.8

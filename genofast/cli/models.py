@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import time
 from pathlib import Path
 from typing import Optional
@@ -114,9 +116,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
 
 
 def _rank() -> int:
-    import torch.distributed as dist
-
-    return dist.get_rank()
+    """This process's rank under torchrun (training has ended its process group by now)."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,

@@ -202,7 +202,7 @@ class _LineParser:
             gt = self.writer.variant_from_string(line.decode().rstrip("\r")).genotype
         except Exception:  # htslib reports the reason on stderr; the line itself may be megabytes long
             raise FormatError(self.path, "malformed record: htslib cannot parse it", record[0]) from None
-        if gt is None:
+        if gt is None or gt.ploidy < 1:  # ploidy 0: GT not stored as integers; array() would crash
             raise FormatError(self.path, f"{describe(record)} has no GT field", record[0])
         return gt.array()
 
@@ -231,7 +231,8 @@ def _read_htslib(path, header: _Header, chunks: Chunks, region: str | None) -> N
                     gt = v.genotype
                 except Exception:
                     gt = None
-                if gt is None:
+                # ploidy 0: a BCF whose GT is not stored as integers; cyvcf2's array() would segfault
+                if gt is None or gt.ploidy < 1:
                     chunks.fail(FormatError(path, f"{describe(rec)} has no GT field", rec[0]))
                 chunks.add_array(rec, gt.array())
         except FormatError:

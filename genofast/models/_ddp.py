@@ -20,8 +20,9 @@ import os
 class ProcessGroup:
     """This process's place in the group (``rank`` of ``size``) and the collectives training needs."""
 
-    def __init__(self, rank: int = 0, size: int = 1, dist=None):
+    def __init__(self, rank: int = 0, size: int = 1, dist=None, started: bool = False):
         self.rank, self.size, self._dist = rank, size, dist
+        self._started = started  # this object started the group, so it ends it (see leave())
 
     @classmethod
     def single(cls) -> "ProcessGroup":
@@ -34,13 +35,22 @@ class ProcessGroup:
 
         if not dist.is_available():
             raise RuntimeError("this torch build has no torch.distributed")
-        if not dist.is_initialized():
+        started = not dist.is_initialized()
+        if started:
             if "WORLD_SIZE" not in os.environ:
                 raise RuntimeError("distributed=True needs a process group: start the script with torchrun "
                                    "(e.g. torchrun --nproc-per-node 2 train.py) or call "
                                    "torch.distributed.init_process_group first")
             dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
-        return cls(dist.get_rank(), dist.get_world_size(), dist)
+        return cls(dist.get_rank(), dist.get_world_size(), dist, started)
+
+    def leave(self) -> None:
+        """End the group if this object started it: every process waits for the others, then the group's
+        threads stop (left running, gloo's threads can abort the interpreter at exit)."""
+        if self._started:
+            self._dist.barrier()
+            self._dist.destroy_process_group()
+            self._started = False
 
     def share(self, n: int) -> tuple[int, int]:
         """Rows [start, end) of ``n`` that this process computes."""

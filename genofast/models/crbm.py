@@ -108,10 +108,11 @@ class ConditionalRBMChain:
         def layout():
             chain.n_snps, chain.window = check_int(meta["n_snps"], "n_snps"), check_int(meta["window"], "window")
             chain.context = check_int(meta["context"], "context", 1, chain.window)
+            n_windows = -(-chain.n_snps // chain.window)  # checked before the bounds are listed: n_snps may be huge
+            if not isinstance(meta["models"], list) or len(meta["models"]) != n_windows:
+                raise ValueError(f"{len(meta['models'])} window models for {n_windows} windows")
             chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
             chain.models, chain.device = [], device
-            if len(meta["models"]) != len(chain.bounds):
-                raise ValueError(f"{len(meta['models'])} window models for {len(chain.bounds)} windows")
             for t, (cfg, (s, e)) in enumerate(zip(meta["models"], chain.bounds)):
                 m = RBM(**cfg, device=device)
                 ctx = 0 if t == 0 else min(chain.context, chain.bounds[t - 1][1] - chain.bounds[t - 1][0])

@@ -273,6 +273,7 @@ class RBM:
                     break
         finally:
             bar.close()
+            group.leave()
             self._group = ProcessGroup.single()
         if best is not None:
             self._restore(best[1])
