@@ -101,8 +101,11 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     if model.value in NEURAL:
         m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, device)
     elif model is ModelKind.rbm:
-        m = RBM.load(out, device=_device(device)) if resume and out.exists() else _make_model(
-            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, _device(device), window, decay)
+        dev = _device(device)
+        if distributed and dev == "cuda":  # one GPU per process: torchrun's LOCAL_RANK picks it
+            dev = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
+        m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
+            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay)
         _check_training_size(m, h, epochs)
         m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints,
               distributed=distributed)

@@ -41,7 +41,15 @@ class ProcessGroup:
                 raise RuntimeError("distributed=True needs a process group: start the script with torchrun "
                                    "(e.g. torchrun --nproc-per-node 2 train.py) or call "
                                    "torch.distributed.init_process_group first")
-            dist.init_process_group("nccl" if str(device).startswith("cuda") else "gloo")
+            if str(device).startswith("cuda"):
+                import torch
+
+                # NCCL works on the current device: make it this process's GPU (the model's, e.g. cuda:LOCAL_RANK)
+                if torch.device(device).index is not None:
+                    torch.cuda.set_device(torch.device(device))
+                dist.init_process_group("nccl")
+            else:
+                dist.init_process_group("gloo")
         return cls(dist.get_rank(), dist.get_world_size(), dist, started)
 
     def leave(self) -> None:
