@@ -57,6 +57,13 @@ def _keys(v: Variants, swap: bool = False) -> list[tuple]:
                     np.char.upper(np.asarray(ref).astype(str)), np.char.upper(np.asarray(alt).astype(str))))
 
 
+def first_difference(a: Variants, b: Variants) -> int | None:
+    """The first SNP at which two SNP lists differ in chromosome, position or alleles (None: the same list)."""
+    ka, kb = _keys(a), _keys(b)
+    j = next((i for i, (x, y) in enumerate(zip(ka, kb)) if x != y), None)
+    return min(len(ka), len(kb)) if j is None and len(ka) != len(kb) else j
+
+
 def _index(keys: list[tuple], name: str) -> dict:
     index = {}
     for i, k in enumerate(keys):

@@ -23,8 +23,8 @@ Cohorts larger than memory: pass a phased VCF Zarr store (a path, or an
 is a task that reads its rows from the store on the worker, so neither the
 client nor any worker ever holds the whole cohort (Dask spills blocks to
 disk when a worker's memory limit is reached, and re-reads a block lost with
-a worker). Missing calls take the set's major allele, counted in a first
-pass over the store, as :func:`genofast.metrics.quality.complete` does; the
+a worker). Missing calls take the set's major allele, counted from the same
+block reads, as :func:`genofast.metrics.quality.complete` does; the
 two sets must hold the same variants (chromosome, position, alleles) in the
 same order.
 
@@ -43,6 +43,7 @@ import os
 import numpy as np
 
 from . import kernels
+from .align import first_difference
 from .io.zarr import ZarrCohort
 from .metrics import privacy
 
@@ -274,15 +275,11 @@ def _sources(client, a, b, names, chunk_rows: int, fill: bool = True, keep: list
             raise ValueError(f"the {names[0]} set has {na} SNPs but the {names[1]} set {nb}")
         va, vb = (getattr(x, "variants", None) for x in (sa if isinstance(sa, ZarrCohort) else a,
                                                            sb if isinstance(sb, ZarrCohort) else b))
-        if va is not None and vb is not None:
-            same = ((np.asarray(va.chrom, str) == np.asarray(vb.chrom, str)) & (va.position == vb.position)
-                    & (np.asarray(va.ref, str) == np.asarray(vb.ref, str))
-                    & (np.asarray(va.alt, str) == np.asarray(vb.alt, str)))
-            if not same.all():
-                j = int(np.flatnonzero(~same)[0])
-                raise ValueError(f"SNP {j} differs between the {names[0]} ({va.chrom[j]}:{va.position[j]}) and "
-                                 f"{names[1]} ({vb.chrom[j]}:{vb.position[j]}) sets; a store is compared as it "
-                                 "is: write both on the same variants (genofast.align) first")
+        j = None if va is None or vb is None else first_difference(va, vb)
+        if j is not None:
+            raise ValueError(f"SNP {j} differs between the {names[0]} ({va.chrom[j]}:{va.position[j]}) and "
+                             f"{names[1]} ({vb.chrom[j]}:{vb.position[j]}) sets; a store is compared as it "
+                             "is: write both on the same variants (genofast.align) first")
     return sa, sb
 
 
@@ -393,10 +390,6 @@ def distance_distributions(real, synthetic, *, chunk_rows: int = DEFAULT_CHUNK_R
                                        for a, b in ((wr, None), (ws, None), (wr, ws))))
 
 
-def _n_rows(x) -> int:
-    return x.shape[0]
-
-
 def aats(real, synthetic, tie: str = "strict", *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
          client=None) -> privacy.AATSResult:
     """Nearest-neighbour adversarial accuracy on a Dask cluster; equal to :func:`genofast.metrics.aats`.
@@ -410,7 +403,7 @@ def aats(real, synthetic, tie: str = "strict", *, chunk_rows: int = DEFAULT_CHUN
         keep: list = []  # the stores' blocks, read once
         wt, ws = _sources(c, real, synthetic, ("real", "synthetic"), chunk_rows, keep=keep)
         for name, x in (("real", wt), ("synthetic", ws)):
-            if _n_rows(x) < 2:
+            if x.shape[0] < 2:
                 raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
         d_ts, _, d_st = _nearest(c, wt, ws, 1, True, chunk_rows)
         d_tt = _self_min_distance(c, wt, chunk_rows)  # AATS needs distances only, not which neighbour
@@ -450,7 +443,7 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, *, 
     with _using(client) as c:
         wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
         wt, wv = _sources(c, wt if isinstance(wt, ZarrCohort) else train, test, ("training", "test"), chunk_rows)
-        n_train, n_test = _n_rows(wt), _n_rows(wv)
+        n_train, n_test = wt.shape[0], wv.shape[0]
         rng = np.random.default_rng(seed)
         if n_train > n_test:
             wt = _take(wt, np.sort(rng.choice(n_train, n_test, replace=False)))
@@ -474,7 +467,7 @@ def membership_inference(train, holdout, synthetic, *, chunk_rows: int = DEFAULT
         wm, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows, keep=keep)
         _, wn = _sources(c, wm if isinstance(wm, ZarrCohort) else train, holdout, ("training", "holdout"),
                          chunk_rows, keep=keep)
-        if _n_rows(wm) == 0 or _n_rows(wn) == 0:
+        if wm.shape[0] == 0 or wn.shape[0] == 0:
             raise ValueError("membership inference needs at least one member and one non-member")
         dm = _nearest(c, wm, ws, 1, False, chunk_rows)[0][:, 0]
         dn = _nearest(c, wn, ws, 1, False, chunk_rows)[0][:, 0]

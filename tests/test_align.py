@@ -68,3 +68,16 @@ def test_privacy_metrics_align_before_comparing(rng):
     # every haplotype is an exact copy once alleles are aligned
     assert privacy.copies(real, same_coded_other_way).count == 20
     assert privacy.aats(real, same_coded_other_way).aats == 0.0
+
+
+def test_first_difference_by_hand():
+    from genofast.align import first_difference
+
+    def v(pos, alt):
+        n = len(pos)
+        return Variants(np.array(["1"] * n), np.array(pos), np.array(["."] * n), np.array(["A"] * n), np.array(alt))
+
+    assert first_difference(v([1, 2, 3], ["G", "G", "T"]), v([1, 2, 3], ["g", "G", "T"])) is None  # case-blind
+    assert first_difference(v([1, 2, 3], ["G", "G", "T"]), v([1, 2, 3], ["G", "C", "T"])) == 1
+    assert first_difference(v([1, 2, 3], ["G", "G", "T"]), v([1, 2, 4], ["G", "G", "T"])) == 2
+    assert first_difference(v([1, 2], ["G", "G"]), v([1, 2, 3], ["G", "G", "T"])) == 2  # one list is longer

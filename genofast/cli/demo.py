@@ -56,16 +56,15 @@ def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
             m = families.RBM(n_snps, device=_device(device))
             m.fit(train_h, epochs, seed, n_eval=n, progress=True, checkpoint=out / "rbm.safetensors")
         elif kind in NEURAL:
-            cls = {"gan": families.GAN, "wgan": families.WGAN, "vae": families.VAE, "gmmn": families.GMMN}[kind]
-            m = cls(n_snps, device=_device(device))
+            m = families._KINDS[kind](n_snps, device=_device(device))
             m.fit(train_h, epochs, seed, eval_every=max(1, epochs // 10), n_eval=n, progress=True,
                   checkpoint=out / f"{kind}.safetensors")
         else:
             m = (families.Bernoulli() if kind == "bernoulli" else families.MarkovChain(3)).fit(train_h)
+        learnt = kind == "rbm" or kind in NEURAL  # trained by epochs, with a copy gate and a selection trace
         # the demo keeps copies: its report flags them, which is what it demonstrates
-        synthetic[NAMES[kind]] = m.sample(n, seed=seed, allow_copies=True) if kind == "rbm" or kind in NEURAL \
-            else m.sample(n, seed=seed)
-        if kind == "rbm" or kind in NEURAL:
+        synthetic[NAMES[kind]] = m.sample(n, seed=seed, allow_copies=True) if learnt else m.sample(n, seed=seed)
+        if learnt:
             trained[NAMES[kind]] = m
         io.write_hapt(out / f"synthetic_{kind}.hapt.gz", synthetic[NAMES[kind]], tag=NAMES[kind].split()[0])
         console.print(f"trained and sampled {NAMES[kind]} ({time.perf_counter() - t0:.0f} s)")

@@ -126,9 +126,9 @@ def _rank() -> int:
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
                   seed: int, device):
     """A GAN, WGAN, VAE or GMMN with its defaults (conditional when labels are given), checkpointed every epoch."""
-    from ..models import GAN, GMMN, VAE, WGAN
+    from ..models import _KINDS
 
-    cls = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}[kind]
+    cls = _KINDS[kind]
     y = None
     if labels is not None:
         from ..metrics.population import haplotype_labels, read_labels

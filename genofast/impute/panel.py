@@ -20,15 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..align import _keys
 from ..matrix import GenotypeMatrix, HaplotypeMatrix, Variants
+from ..metrics.quality import allele_frequencies
 from .beagle import beagle_command, run_beagle
 
 MAF_BINS = (0.0, 0.01, 0.05, 0.1, 0.2, 0.5)
-
-
-def _keys(v: Variants) -> list[tuple]:
-    return list(zip(np.asarray(v.chrom, str), np.asarray(v.position, np.int64).tolist(), np.asarray(v.ref, str),
-                    np.asarray(v.alt, str)))
 
 
 def typed_sites(panel: Variants, array: Variants) -> np.ndarray:
@@ -83,7 +80,7 @@ def impute_from_panel(targets: GenotypeMatrix, panel: HaplotypeMatrix, *, seed: 
         dosages = np.full((targets.n_samples, panel.n_snps), np.nan, np.float32)
         calls = np.full((targets.n_samples, panel.n_snps), -1, np.int8)
         for v in vcf:
-            j = index.get((v.CHROM, int(v.POS), v.REF, v.ALT[0] if v.ALT else "."))
+            j = index.get((v.CHROM, int(v.POS), v.REF.upper(), (v.ALT[0] if v.ALT else ".").upper()))
             if j is None:
                 continue
             g = v.genotype.array()[:, :2].astype(np.int8)  # allele codes, -1 missing
@@ -179,10 +176,10 @@ def panel_benchmark(real_panel: HaplotypeMatrix, targets: GenotypeMatrix, truth:
         raise ValueError("truth must hold the targets' samples (same order) at every panel site")
     n = n_synthetic or real_panel.n_haplotypes
     scored = ~typed_sites(real_panel.variants, targets.variants)
-    af = np.nan_to_num(_alt_frequency(real_panel))
+    af = np.nan_to_num(allele_frequencies(real_panel))
     maf = np.minimum(af, 1 - af)
     truth_d = truth.to("cpu").to_numpy()
-    panels = {"real": real_panel}
+    panels, real_alleles = {"real": real_panel}, real_panel.to_numpy()
     for name, make in generators.items():
         ag = make(real_panel, seed)
         if not isinstance(ag, HaplotypeMatrix) or ag.n_snps != real_panel.n_snps or ag.n_haplotypes != n:
@@ -190,7 +187,7 @@ def panel_benchmark(real_panel: HaplotypeMatrix, targets: GenotypeMatrix, truth:
         ids = np.array([f"ag_{name}_{i // 2}_{'AB'[i % 2]}".replace(" ", "_") for i in range(n)])
         ag = HaplotypeMatrix(ag.to("cpu").words, ag.n_snps, None, ids, real_panel.variants)
         panels[f"{name} AG"] = ag
-        both = np.vstack([real_panel.to_numpy(), ag.to_numpy()]).astype(np.uint8)
+        both = np.vstack([real_alleles, ag.to_numpy()]).astype(np.uint8)
         panels[f"real + {name} AG"] = HaplotypeMatrix.from_numpy(
             both, ids=np.concatenate([np.asarray(real_panel.ids, str), ids]), variants=real_panel.variants)
     result = PanelBenchmark([])
@@ -203,8 +200,3 @@ def panel_benchmark(real_panel: HaplotypeMatrix, targets: GenotypeMatrix, truth:
             progress(f"{name}: Beagle {run.seconds:.0f} s")
     return result
 
-
-def _alt_frequency(h: HaplotypeMatrix) -> np.ndarray:
-    from ..metrics.quality import allele_frequencies
-
-    return allele_frequencies(h)

@@ -381,11 +381,3 @@ class ZarrCohort:
                                          "missing call and no fill allele given")
         fill = kernels.pack_haplotypes(self.fill[None, :].astype(np.uint8))
         return (words & ~missing) | (missing & fill)
-
-    def rows(self, r0: int, r1: int) -> np.ndarray:
-        """Packed words of rows r0..r1, missing alleles replaced by ``fill``."""
-        return self.filled(self.raw_block(r0, r1))
-
-    def allele_counts(self, r0: int, r1: int) -> np.ndarray:
-        """Per variant, (ALT alleles, called alleles) over rows r0..r1: 2 x variants int64."""
-        return self.raw_block(r0, r1)[2]

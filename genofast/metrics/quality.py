@@ -142,22 +142,27 @@ def _streamed_pca(real, synthetic, n_components: int, cols, seed: int, oversampl
     p = len(means)
     width = int(min(n_components + oversample, n, p))
     q = np.random.default_rng(seed).standard_normal((p, width))
-    for _ in range(power_iterations + 1):
-        y = np.concatenate([x @ q for x in centred(real)])  # n x width: the range of X_c, sharpened each round
-        y, _ = np.linalg.qr(y)
+    total = 0.0  # sum of squares of X_c, for the explained variance: taken in the first pass
+    for it in range(power_iterations + 1):
+        parts = []
+        for x in centred(real):
+            parts.append(x @ q)  # n x width: the range of X_c, sharpened each round
+            if it == 0:
+                total += float((x * x).sum())
+        y, _ = np.linalg.qr(np.concatenate(parts))
         z = np.zeros((p, width))
         r0 = 0
         for x in centred(real):
             z += x.T @ y[r0 : r0 + len(x)]
             r0 += len(x)
-        q, _ = np.linalg.qr(z)
+        if it < power_iterations:
+            q, _ = np.linalg.qr(z)
     # X_c ~ Y (Y^T X_c) = Y Z^T; the SVD of the small Z gives the axes
     _, sv, vt = np.linalg.svd(z.T, full_matrices=False)
     k = int(min(n_components, n, p))
     axes = vt[:k]
     # sklearn's sign rule: the largest-magnitude loading of each axis positive
     axes *= np.sign(axes[np.arange(k), np.abs(axes).argmax(1)])[:, None]
-    total = sum(float((x * x).sum()) for x in centred(real))
     scores = [np.concatenate([x @ axes.T for x in centred(m)]) for m in (real, synthetic)]
     ratio = sv[:k] ** 2 / total if total > 0 else np.zeros(k)
     return PCAProjection(scores[0], scores[1], ratio)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
-from ..align import align, has_metadata
+from ..align import align, first_difference, has_metadata
 from ..io.zarr import ZarrCohort
 from ..matrix import HaplotypeMatrix
 from ..metrics import population, quality
@@ -190,10 +190,7 @@ def _distance_metrics(cohort: bool, client):
 
 
 def _same_variants(real, other, name: str) -> None:
-    a, b = real.variants, other.variants
-    if other.n_snps != real.n_snps or not all(np.array_equal(np.asarray(getattr(a, f)).astype(str),
-                                                             np.asarray(getattr(b, f)).astype(str))
-                                              for f in ("chrom", "position", "ref", "alt")):
+    if other.n_snps != real.n_snps or first_difference(real.variants, other.variants) is not None:
         raise ValueError(f"the {name} does not hold the real store's {real.n_snps} variants in its order; "
                          "a store is compared as it is (match the sets with genofast.align first)")
 
