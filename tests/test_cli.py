@@ -136,6 +136,9 @@ def test_demo_models_option(tmp_path):
     page = (tmp_path / "demo" / "report.html").read_text()
     page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]*", "", page)  # a figure's bytes may spell "RBM" by chance
     assert "Markov chain" in page and "RBM" not in page
+    r = run("train", tmp_path / "demo" / "real_train.vcf.gz", "--out", tmp_path / "m.safetensors", "--model",
+            "markov", "--distributed")
+    assert r.exit_code != 0 and "--distributed trains an RBM" in r.output and not (tmp_path / "m.safetensors").exists()
     r = run("demo", "--quick", "--out", tmp_path / "demo2", "--models", "rbm,hmm")
     assert r.exit_code != 0 and "--models" in r.output and not (tmp_path / "demo2").exists()
 

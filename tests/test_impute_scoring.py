@@ -9,7 +9,7 @@ from genofast.impute.beagle import impute_genotypes_with_beagle, impute_with_bea
 from genofast.impute.result import Imputed
 from genofast.impute.scoring import concordance, dosage_r2, most_frequent_genotype
 from genofast.io import read_vcf, write_imputed_vcf
-from genofast.matrix import GenotypeMatrix, Variants
+from genofast.matrix import GenotypeMatrix, HaplotypeMatrix, Variants
 from genofast.phasing import mask_calls
 
 needs_beagle = pytest.mark.skipif(shutil.which("beagle") is None, reason="beagle is not installed")
@@ -322,3 +322,21 @@ def test_real_panel_imputes_untyped_sites(haplotypes, tmp_path):
     assert set(result.seconds) == {"real", "Bernoulli AG", "real + Bernoulli AG"}
     result.write(tmp_path / "panel.html")
     assert "Artificial genomes as reference panels" in (tmp_path / "panel.html").read_text()
+
+
+def test_panel_inputs_are_checked_before_beagle_runs(haplotypes, tmp_path):
+    from genofast.impute import impute_from_panel, panel_benchmark
+
+    jar = tmp_path / "beagle.jar"  # never started: every check comes first
+    jar.write_bytes(b"")
+    panel, truth = haplotypes[:40, :30], haplotypes[40:60, :30].to_genotypes()
+    with pytest.raises(ValueError, match="1 target sites are not in the panel"):
+        impute_from_panel(haplotypes[40:60, :31].to_genotypes(), panel, jar=str(jar))
+    holed = panel.to_numpy().astype(np.int8)
+    holed[3, 4] = -1
+    with pytest.raises(ValueError, match="fully called"):
+        impute_from_panel(truth[:, :10], HaplotypeMatrix.from_numpy(holed, variants=panel.variants), jar=str(jar))
+    with pytest.raises(ValueError, match="truth must hold the targets' samples"):
+        panel_benchmark(panel, truth[:, :10], truth[:5], {}, jar=str(jar))
+    with pytest.raises(ValueError, match="generator 'short' must return a HaplotypeMatrix of 40 x 30"):
+        panel_benchmark(panel, truth[:, :10], truth, {"short": lambda h, s: h[:10]}, jar=str(jar), progress=None)

@@ -217,3 +217,12 @@ def test_evaluate_a_store_as_in_memory(tmp_path, rng):
             assert g[key] == value or (np.isnan(g[key]) and np.isnan(value)), key
     with pytest.raises(ValueError, match="variants"):
         evaluate(io.ZarrCohort(tmp_path / "real.zarr"), {"syn": syn[:, :100]})
+
+
+def test_evaluate_a_store_refuses_what_needs_memory(tmp_path, rng):
+    from genofast.report import evaluate
+
+    h = haplotypes(rng, 5, 20)
+    io.write_zarr(tmp_path / "h.zarr", h)
+    with pytest.raises(ValueError, match="need the real set in memory"):
+        evaluate(io.ZarrCohort(tmp_path / "h.zarr"), {"syn": h}, populations=np.array(["A"] * 10))
