@@ -49,8 +49,8 @@ def test_train_generate_evaluate(tiny):
     assert "AATS" in r.output and (tiny / "report.html").exists()
 
 
-@pytest.mark.parametrize("model", ["gan", "wgan", "vae", "gmmn"])
-def test_neural_generators_train_and_generate_by_label(tiny, model):
+@pytest.mark.parametrize("model", ["rbm", "gan", "wgan", "vae", "gmmn"])
+def test_conditional_models_train_and_generate_by_label(tiny, model):
     h = io.read_hapt(tiny / "train.hapt")
     ids = [f"s{i // 2}_{'AB'[i % 2]}" for i in range(h.n_haplotypes)]
     io.write_hapt(tiny / "ids.hapt", HaplotypeMatrix.from_numpy(h.to_numpy(), ids=np.array(ids)))

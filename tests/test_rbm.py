@@ -482,3 +482,52 @@ def test_sample_refuses_exact_copies_of_training_haplotypes(tmp_path):
         RBM.load(tmp_path / "m.safetensors").sample(8, seed=2)
     m.fit(every, epochs=2, seed=1, fingerprint=False)
     assert m.sample(8, seed=2).n_haplotypes == 8  # no fingerprints, nothing to check against
+
+
+def _two_populations(rng):
+    """Two labelled groups with opposite allele frequencies: what a label-conditional RBM must tell apart."""
+    p = np.stack([rng.uniform(0.05, 0.3, 60), rng.uniform(0.7, 0.95, 60)])
+    labels = np.repeat(["A", "B"], 200)
+    x = (rng.random((400, 60)) < p[(labels == "B").astype(int)]).astype(np.uint8)
+    return x, labels
+
+
+def test_label_conditional_rbm_samples_each_label_at_its_own_frequencies(rng, tmp_path):
+    x, labels = _two_populations(rng)
+    m = RBM(60, 16, classes=["A", "B"]).fit(x, epochs=20, seed=1, labels=labels, eval_every=0)
+    for lab in "AB":
+        s = m.sample(400, seed=2, labels=lab)
+        assert all(i.endswith(f".{lab}") for i in s.ids)
+        want = x[labels == lab].mean(0)  # the group's own allele frequencies, by numpy
+        got = s.to_numpy().mean(0)
+        assert np.corrcoef(got, want)[0, 1] > 0.9
+        assert abs(got.mean() - want.mean()) < 0.03  # the groups' means are ~0.18 and ~0.82
+    mixed = m.sample(4, seed=3, labels=["A", "B", "B", "A"])
+    assert list(mixed.ids) == ["rbm0.A", "rbm1.B", "rbm2.B", "rbm3.A"]
+    m.save(tmp_path / "c.safetensors")
+    back = RBM.load(tmp_path / "c.safetensors")
+    assert back.classes == ["A", "B"]
+    np.testing.assert_array_equal(back.sample(50, seed=4, labels="B").to_numpy(),
+                                  m.sample(50, seed=4, labels="B").to_numpy())
+
+
+def test_label_conditional_rbm_bad_input(rng):
+    x, labels = _two_populations(rng)
+    m = RBM(60, 8, classes=["A", "B"])
+    with pytest.raises(ValueError, match="give labels"):
+        m.fit(x, epochs=1, seed=0)
+    with pytest.raises(ValueError, match=r"unknown label\(s\) \['C'\]"):
+        m.fit(x, epochs=1, seed=0, labels=np.where(labels == "A", "A", "C"))
+    with pytest.raises(ValueError, match="399 labels for 400 haplotypes"):
+        m.fit(x, epochs=1, seed=0, labels=labels[:-1])
+    m.fit(x, epochs=1, seed=0, labels=labels, eval_every=0)
+    with pytest.raises(ValueError, match="unknown label"):
+        m.sample(3, labels="EUR")
+    with pytest.raises(ValueError, match="conditional"):
+        m.impute(HaplotypeMatrix.from_numpy(x[:2]))
+    with pytest.raises(ValueError, match="not conditional"):
+        RBM(60, 8).fit(x, epochs=1, seed=0, labels=labels)
+    with pytest.raises(ValueError, match="distinct"):
+        RBM(60, 8, classes=["A", "A"])
+    with pytest.raises(ValueError, match="persistent"):
+        RBM(60, 8, classes=["A", "B"], training="pcd")

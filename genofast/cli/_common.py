@@ -37,6 +37,7 @@ class ModelKind(str, Enum):
 
 # the neural generators: torch models trained by epochs, conditional on labels when given
 NEURAL = ("gan", "wgan", "vae", "gmmn")
+CONDITIONAL = ("rbm", *NEURAL)  # the models `train --labels` makes conditional
 
 
 # Oversubscribing cores is legal but past this it is a typo, and OpenMP would

@@ -10,8 +10,8 @@ from typing import Optional
 
 import typer
 
-from ._common import (DEVICE, Device, LEGEND, ModelKind, NEURAL, SEED, THREADS, WRITE_BYTES, _check_legend,
-                      _check_output, _check_time, _device, _read_haplotypes, command, console)
+from ._common import (CONDITIONAL, DEVICE, Device, LEGEND, ModelKind, NEURAL, SEED, THREADS, WRITE_BYTES,
+                      _check_legend, _check_output, _check_time, _device, _read_haplotypes, command, console)
 
 
 def _rbm_defaults() -> dict:
@@ -21,7 +21,7 @@ def _rbm_defaults() -> dict:
 
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
-                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0):
+                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None):
     from ..models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -29,7 +29,7 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
     return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
-               decay=decay, device=device)
+               decay=decay, classes=classes, device=device)
 
 
 # The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
@@ -41,8 +41,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
           model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, gan, wgan, vae, gmmn, bernoulli or markov."),
           labels: Optional[Path] = typer.Option(None, help="Population labels of the training samples (tsv with a "
-                                                "header: sample, then the label): a conditional gan, wgan, vae or "
-                                                "gmmn."),
+                                                "header: sample, then the label): a conditional rbm, gan, wgan, "
+                                                "vae or gmmn."),
           epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
           hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
@@ -55,9 +55,10 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
                                          "and utility on fresh samples; the best epoch is kept (0: never)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
-          distributed: bool = typer.Option(False, help="RBM: data-parallel training over the processes torchrun "
-                                           "starts (torchrun --nproc-per-node N -m genofast.cli train ...); "
-                                           "process 0 writes --out."),
+          distributed: bool = typer.Option(False, help="rbm, gan, wgan, vae, gmmn: data-parallel training over "
+                                           "the processes torchrun starts (torchrun --nproc-per-node N -m "
+                                           "genofast.cli train ...), one GPU each with --device cuda; process 0 "
+                                           "writes --out."),
           fingerprints: bool = typer.Option(True, help="Store a 64-bit hash of each training haplotype in the "
                                             "checkpoint, so `generate` can refuse exact copies. Anyone holding the "
                                             "checkpoint and a known haplotype can then test whether it was "
@@ -72,10 +73,12 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     check_seed(seed, "--seed")
     if model is ModelKind.markov:
         check_int(window, "--window", 1, 20)
-    if distributed and model is not ModelKind.rbm:
-        raise ValueError(f"--distributed trains an RBM; the {model.value} model trains in one process")
-    if labels is not None and model.value not in NEURAL:
-        raise ValueError(f"--labels makes a conditional {', '.join(NEURAL)}; the {model.value} model takes none")
+    if distributed and model is not ModelKind.rbm and model.value not in NEURAL:
+        raise ValueError(f"--distributed trains an RBM, GAN, WGAN, VAE or GMMN; the {model.value} model trains in "
+                         "one process")
+    if labels is not None and model.value not in CONDITIONAL:
+        raise ValueError(f"--labels makes a conditional {', '.join(CONDITIONAL)}; the {model.value} model takes "
+                         "none")
     if model.value in NEURAL:
         check_int(epochs, "--epochs")
         check_int(eval_every, "--eval-every", 0)
@@ -98,17 +101,21 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     _check_legend(legend, [data])
     h = _read_haplotypes(data, legend)
     t = time.perf_counter()
-    if model.value in NEURAL:
-        m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, device)
-    elif model is ModelKind.rbm:
+    if model.value in NEURAL or model is ModelKind.rbm:
         dev = _device(device)
         if distributed and dev == "cuda":  # one GPU per process: torchrun's LOCAL_RANK picks it
             dev = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
-        m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
-            model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay)
-        _check_training_size(m, h, epochs)
-        m.fit(h, epochs, seed, eval_every=eval_every, progress=True, checkpoint=out, fingerprint=fingerprints,
-              distributed=distributed)
+        if model.value in NEURAL:
+            m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, dev,
+                              distributed)
+        else:
+            y = None if labels is None else _labels(h, labels)
+            m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
+                model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
+                None if y is None else sorted(set(y)))
+            _check_training_size(m, h, epochs)
+            m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
+                  fingerprint=fingerprints, distributed=distributed)
         if distributed and _rank() != 0:
             return  # process 0 writes the model
     else:
@@ -124,22 +131,25 @@ def _rank() -> int:
 
 
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
-                  seed: int, device):
+                  seed: int, device: str, distributed: bool = False):
     """A GAN, WGAN, VAE or GMMN with its defaults (conditional when labels are given), checkpointed every epoch."""
     from ..models import _KINDS
 
     cls = _KINDS[kind]
-    y = None
-    if labels is not None:
-        from ..metrics.population import haplotype_labels, read_labels
-
-        y = haplotype_labels(h.ids, read_labels(labels))
+    y = None if labels is None else _labels(h, labels)
     if resume and out.exists():
-        m = cls.load(out, device=_device(device))
+        m = cls.load(out, device=device)
     else:
-        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=_device(device))
+        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=device)
     return m.fit(h, epochs, seed, labels=y, eval_every=eval_every or None, progress=True, checkpoint=out,
-                 fingerprint=fingerprints)
+                 fingerprint=fingerprints, distributed=distributed)
+
+
+def _labels(h, path: Path):
+    """The label of each training haplotype, from a samples' labels file."""
+    from ..metrics.population import haplotype_labels, read_labels
+
+    return haplotype_labels(h.ids, read_labels(path))
 
 
 def _check_training_size(m, h, epochs: int) -> None:
@@ -169,7 +179,7 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
              allow_copies: bool = typer.Option(False, "--allow-copies", help="Write even if some synthetic "
                                                "haplotypes copy training ones."),
              label: Optional[str] = typer.Option(None, "--label", help="Generate this population (a conditional "
-                                                 "gan, wgan, vae or gmmn trained with --labels)."),
+                                                 "rbm, gan, wgan, vae or gmmn trained with --labels)."),
              seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
     """Generate artificial haplotypes from a trained model.
 
@@ -198,8 +208,9 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
     if train_h is not None and train_h.n_snps != m.n_snps:
         raise ValueError(f"--training {training} has {train_h.n_snps} SNPs, the model {m.n_snps}")
     gibbs = isinstance(m, (RBM, ConditionalRBMChain))
-    if label is not None and m.kind not in NEURAL:
-        raise ValueError(f"--label needs a conditional neural model; {model} holds a {m.kind} model")
+    if label is not None and m.kind not in CONDITIONAL:
+        raise ValueError(f"--label needs a conditional model ({', '.join(CONDITIONAL)}); {model} holds a "
+                         f"{m.kind} model")
     if k is not None and not gibbs:
         console.print(f"note: --k applies to RBM models only; ignored for the {m.kind} model")
     what = f"generating {n} haplotypes x {m.n_snps} SNPs"
@@ -212,6 +223,8 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
         # the gate below decides about copies, with the training data when given
         if m.kind in NEURAL:
             syn = m.sample(n, seed=seed, labels=label, allow_copies=True)
+        elif m.kind == "rbm":
+            syn = m.sample(n, k, seed=seed, labels=label, allow_copies=True)
         else:
             syn = m.sample(n, k, seed=seed, allow_copies=True) if gibbs else m.sample(n, seed=seed)
     _privacy_gate(m, syn, train_h, max_distance, allow_copies, model)

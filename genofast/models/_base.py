@@ -38,6 +38,36 @@ def check_fit_input(alleles: np.ndarray, n_snps: int | None = None) -> None:
         raise ValueError(f"model has {n_snps} SNPs, data have {alleles.shape[1]}")
 
 
+def check_classes(classes) -> list[str] | None:
+    """Label names of a conditional model: distinct strings (None: not conditional)."""
+    if classes is None:
+        return None
+    out = [str(c) for c in classes]
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"classes must be distinct label names, got {classes!r}")
+    return out
+
+
+def label_indices(classes: list[str] | None, labels, n: int, model: str) -> np.ndarray | None:
+    """Labels (one per row, or one for all ``n`` rows) as indices into ``classes``, checked."""
+    if not classes:
+        if labels is not None:
+            raise ValueError(f"this {model} is not conditional (no classes) but labels were given")
+        return None
+    if labels is None:
+        raise ValueError(f"this {model} is conditional on {classes}: give labels")
+    lab = np.asarray(labels).astype(str)
+    if lab.ndim == 0:
+        lab = np.full(n, lab.item())
+    if lab.shape != (n,):
+        raise ValueError(f"{lab.size} labels for {n} haplotypes")
+    index = {c: i for i, c in enumerate(classes)}
+    bad = sorted(str(b) for b in set(lab) - set(index))
+    if bad:
+        raise ValueError(f"unknown label(s) {bad[:5]}; the model knows {classes}")
+    return np.array([index[x] for x in lab], dtype=np.int64)
+
+
 def check_sample_count(n) -> int:
     if not _is_int(n) or n < 0:
         raise ValueError(f"number of haplotypes to sample must be a non-negative integer, got {n!r}")

@@ -62,12 +62,14 @@ class Block(nn.Module):
         self.norm = _norm(norm, c_out)
         self.residual = Residual(c_out, norm)
 
-    def forward(self, x, c=None, gen=None):
+    def forward(self, x, c=None, gen=None, rows=None, n=None):
+        """``rows`` of a batch of ``n`` (distributed training): the noise is drawn for all ``n`` and cut to them."""
         torch = torch_module()
         b, _, length = x.shape
         extra = [x, self.location.expand(b, 1, length)]
         if self.n_noise:
-            extra.append(torch.randn(b, self.n_noise, length, generator=gen, device=x.device))
+            noise = torch.randn(b if rows is None else n, self.n_noise, length, generator=gen, device=x.device)
+            extra.append(noise if rows is None else noise[rows])
         if c is not None:
             extra.append(c[:, :, None].expand(-1, -1, length))
         return self.residual(F.leaky_relu(self.norm(self.conv(torch.cat(extra, 1))), SLOPE))
@@ -93,12 +95,18 @@ class Generator(nn.Module):
         # the location channel alone takes thousands of generator steps
         self.bias = nn.Parameter(torch_module().zeros(n_snps))
 
-    def forward(self, z, c=None, gen=None):
+    def forward(self, z, c=None, gen=None, rows=None):
+        """Logits for latent vectors ``z`` (labels ``c``); with ``rows`` (a slice, distributed training) for
+        those rows of ``z`` and ``c`` only, the noise channels still drawn for the whole batch and cut to them,
+        so that ``gen`` advances as in one process."""
         torch = torch_module()
+        n = z.shape[0]
+        if rows is not None:
+            z, c = z[rows], None if c is None else c[rows]
         x = self.input(z if c is None else torch.cat([z, c], 1)).view(z.shape[0], self.width, START)
         x = F.leaky_relu(self.input_norm(x), SLOPE)
         for block in self.blocks:
-            x = block(x, c, gen)
+            x = block(x, c, gen, rows, n)
         x = self.output(torch.cat([x, self.location.expand(x.shape[0], 1, x.shape[2])], 1))
         return x[:, 0, : self.n_snps] + self.bias  # logits; the generated sequence is cropped to the SNP count
 

@@ -19,6 +19,19 @@ AATS alone can sit at 0.5 while AA_truth is near 0 and AA_syn near 1
 (synthetic haplotypes bunched near real ones but close to each other). The
 parameters of the epoch with the lowest score are restored at the end, and
 the trace is kept in the checkpoint.
+
+Data-parallel training (``fit(distributed=True)``, under ``torchrun``; see
+:mod:`genofast.models._ddp`): every process holds the same haplotypes, seed
+and initial weights and walks the same batches; each computes a contiguous
+share of every batch (WGAN: whole packs). Every random tensor of a step is
+drawn at whole-batch size from the epoch's generator and cut to the share,
+so the generators' streams are one process's; losses are the share's part
+of the whole batch's (divided by the whole batch size), the gradients are
+added over the processes before every optimizer step, batch norm uses the
+whole batch's statistics and GMMN's MMD the whole batch's mean features. The
+run therefore equals a one-process run with the same batch size up to float
+summation order. Process 0 alone evaluates and writes checkpoints; its
+selection results are sent to the others, so all end on the same parameters.
 """
 
 from __future__ import annotations
@@ -27,11 +40,12 @@ import numpy as np
 
 from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
+from ._ddp import ProcessGroup
 from ._gate import fingerprints_from_checkpoint
 from ._selection import trace_from_json, trace_to_json
-from ._base import (as_alleles, check_fit_input, check_int, check_sample_count, check_seed, check_tensor,
-                    checked_config, load_checkpoint, load_optimizer, optimizer_arrays, save_checkpoint,
-                    training_extras, variants_from_checkpoint)
+from ._base import (as_alleles, check_classes, check_fit_input, check_int, check_sample_count, check_seed,
+                    check_tensor, checked_config, label_indices, load_checkpoint, load_optimizer, optimizer_arrays,
+                    save_checkpoint, training_extras, variants_from_checkpoint)
 
 SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
 
@@ -66,6 +80,12 @@ class TorchGenerator:
     modules), ``_step(x, c, gen)`` (one update on a batch ``x`` of alleles with
     one-hot labels ``c`` or None) and ``_generate(n, c, gen)`` (P(allele 1) or
     0/1 values, n x SNPs). ``batch_multiple`` rounds batches down (WGAN packing).
+
+    Under distributed training ``_step`` still receives the whole batch: it
+    computes the rows ``self._group.rows(n)`` of it, draws its random tensors
+    for all ``n`` rows and keeps those rows, divides its losses by the whole
+    batch's size (``self._group.whole_mean``) and calls
+    ``self._group.sum_grads(optimizer)`` before each optimizer step.
     """
 
     kind = ""
@@ -75,10 +95,7 @@ class TorchGenerator:
 
     def __init__(self, n_snps: int, classes=None, *, device: str = "cpu", **config):
         check_int(n_snps, "n_snps")
-        if classes is not None:
-            classes = [str(c) for c in classes]
-            if not classes or len(set(classes)) != len(classes):
-                raise ValueError(f"classes must be distinct label names, got {classes!r}")
+        classes = check_classes(classes)
         unknown = set(config) - set(self.DEFAULTS)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unknown options {sorted(unknown)}")
@@ -94,6 +111,7 @@ class TorchGenerator:
         self.best_state: dict | None = None
         self.variants: Variants | None = None
         self.fingerprints: np.ndarray | None = None
+        self._group = ProcessGroup.single()  # the processes sharing each batch while fit(distributed=True) runs
 
     # --- subclass hooks ----------------------------------------------------------------
 
@@ -125,22 +143,7 @@ class TorchGenerator:
 
     def _label_indices(self, labels, n: int) -> np.ndarray | None:
         """Labels (one per row, or one for all rows) as class indices, checked against the model's classes."""
-        if not self.classes:
-            if labels is not None:
-                raise ValueError(f"this {type(self).__name__} is not conditional (no classes) but labels were given")
-            return None
-        if labels is None:
-            raise ValueError(f"this {type(self).__name__} is conditional on {self.classes}: give labels")
-        lab = np.asarray(labels).astype(str)
-        if lab.ndim == 0:
-            lab = np.full(n, lab.item())
-        if lab.shape != (n,):
-            raise ValueError(f"{lab.size} labels for {n} haplotypes")
-        index = {c: i for i, c in enumerate(self.classes)}
-        bad = sorted(set(lab) - set(index))
-        if bad:
-            raise ValueError(f"unknown label(s) {bad[:5]}; the model knows {self.classes}")
-        return np.array([index[x] for x in lab], dtype=np.int64)
+        return label_indices(self.classes, labels, n, type(self).__name__)
 
     def _onehot(self, idx):
         torch = torch_module()
@@ -164,7 +167,7 @@ class TorchGenerator:
 
     def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, labels=None, eval_every: int | None = None,
             n_eval: int = 1000, select: dict | None = None, progress: bool = False, checkpoint=None,
-            fingerprint: bool = True):
+            fingerprint: bool = True, distributed: bool = False):
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``labels``: one label per haplotype for a conditional model (built with
@@ -173,6 +176,13 @@ class TorchGenerator:
         ``checkpoint``: a path saved after every epoch. ``fingerprint``: keep
         64-bit digests of the training haplotypes so that :meth:`sample` can
         refuse exact copies (see :mod:`genofast.models._gate`).
+        ``distributed``: data-parallel training over the processes of a
+        ``torch.distributed`` group (started by ``torchrun``; see the module
+        docstring and :mod:`genofast.models._ddp`): each process gets the same
+        haplotypes, labels and seed and computes its share of every batch; the
+        run equals one process's with the same batch size up to float summation
+        order. Only process 0 evaluates and writes the checkpoint; every
+        process ends on the same (best) parameters.
         """
         from ._gate import fingerprints
         from ._base import progress_bar
@@ -196,37 +206,45 @@ class TorchGenerator:
         data = torch.tensor(a, dtype=torch.float32, device=self.device)
         onehot = self._onehot(cond)
         self._prepare(data, onehot)
-        evaluate = Evaluator(a, n_eval, seed, pca=weights["pca"] > 0) if eval_every else None
-        # a conditional model samples, for each real row it is compared with, that row's label
-        eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
         n = a.shape[0]
         batch = max(self.batch_multiple, min(self.config["batch_size"], n) // self.batch_multiple * self.batch_multiple)
         if n < batch:
             raise ValueError(f"{type(self).__name__} needs at least {batch} training haplotypes, got {n}")
-        bar = progress_bar(progress, epochs, self.epoch, f"training {type(self).__name__}")
+        self._group = group = ProcessGroup.join(self.device) if distributed else ProcessGroup.single()
         try:
-            while self.epoch < epochs:
-                self._epoch_start(seed)
-                gen = self._torch_generator(seed, 1, self.epoch)
-                order = torch.as_tensor(np.random.default_rng((seed, self.epoch)).permutation(n), device=self.device)
-                self._train_mode(True)
-                for start in range(0, n - batch + 1, batch):  # the last partial batch is dropped
-                    idx = order[start : start + batch]
-                    self._step(data[idx], None if onehot is None else onehot[idx], gen)
-                    self.updates += 1
-                bad = self._non_finite()
-                if bad:
-                    raise FloatingPointError(f"training diverged in epoch {self.epoch + 1}: {bad} became NaN or "
-                                             "infinite; the checkpoint was not updated; lower the learning rate")
-                self.epoch += 1
-                if eval_every and self.epoch % eval_every == 0:
-                    self._evaluate(evaluate, eval_labels, weights, seed)
-                if checkpoint is not None:
-                    self.save(checkpoint)
-                bar.advance()
+            # only process 0 evaluates
+            evaluate = Evaluator(a, n_eval, seed, pca=weights["pca"] > 0) if eval_every and group.rank == 0 else None
+            # a conditional model samples, for each real row it is compared with, that row's label
+            eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
+            bar = progress_bar(progress and group.rank == 0, epochs, self.epoch, f"training {type(self).__name__}")
+            try:
+                while self.epoch < epochs:
+                    self._epoch_start(seed)
+                    gen = self._torch_generator(seed, 1, self.epoch)
+                    order = torch.as_tensor(np.random.default_rng((seed, self.epoch)).permutation(n),
+                                            device=self.device)
+                    self._train_mode(True)
+                    with group.synced_batch_norm(self.nets.values()):
+                        for start in range(0, n - batch + 1, batch):  # the last partial batch is dropped
+                            idx = order[start : start + batch]
+                            self._step(data[idx], None if onehot is None else onehot[idx], gen)
+                            self.updates += 1
+                    bad = self._non_finite()
+                    if bad:
+                        raise FloatingPointError(f"training diverged in epoch {self.epoch + 1}: {bad} became NaN or "
+                                                 "infinite; the checkpoint was not updated; lower the learning rate")
+                    self.epoch += 1
+                    if eval_every and self.epoch % eval_every == 0:
+                        self._evaluate(evaluate, eval_labels, weights, seed)
+                    if checkpoint is not None and group.rank == 0:
+                        self.save(checkpoint)
+                    bar.advance()
+            finally:
+                bar.close()
+                self._train_mode(False)
         finally:
-            bar.close()
-            self._train_mode(False)
+            group.leave()
+            self._group = ProcessGroup.single()
         if self.best_state is not None:
             self._load_state(self.best_state)
         return self
@@ -236,12 +254,16 @@ class TorchGenerator:
         return torch.Generator(device=self.device).manual_seed(derived_seed(*key))
 
     def _evaluate(self, evaluate, labels, weights: dict, seed: int) -> None:
+        """Score this epoch's samples (process 0; the others receive its row) and keep the best epoch's state."""
         from ._selection import score
 
-        syn = self.sample(evaluate.n, seed=derived_seed(seed, 3, self.epoch) % 2**62, labels=labels,
-                          allow_copies=True)
-        row = evaluate(syn, self.epoch)
-        row["score"] = score(row, weights)
+        row = None
+        if self._group.rank == 0:
+            syn = self.sample(evaluate.n, seed=derived_seed(seed, 3, self.epoch) % 2**62, labels=labels,
+                              allow_copies=True)
+            row = evaluate(syn, self.epoch)
+            row["score"] = score(row, weights)
+        row = self._group.from_first(row)
         self.trace.append(row)
         best = None if self.best_epoch is None else next(e for e in self.trace if e["epoch"] == self.best_epoch)
         if best is None or row["score"] < best["score"]:

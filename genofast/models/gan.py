@@ -67,32 +67,49 @@ class GAN(TorchGenerator):
         layers = [m for m in net if hasattr(m, "weight")][:-1]
         return self.config["l2"] * sum((m.weight ** 2).sum() for m in layers)
 
-    def _fake(self, n, c, gen):
+    def _fake(self, n, c, gen, rows=None):
+        """Generated rows (tanh outputs) for ``n`` latent draws with labels ``c`` (n rows or None); ``rows``: only
+        those rows (distributed training), the latent vectors still drawn for all ``n``."""
         torch = torch_module()
         z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
+        if rows is not None:
+            z, c = z[rows], None if c is None else c[rows]
         return self.nets["generator"](z if c is None else torch.cat([z, c], 1)).tanh()
 
     def _logits(self, x, c):
         torch = torch_module()
         return self.nets["discriminator"](x if c is None else torch.cat([x, c], 1))
 
+    def _bce(self, logits, target, n):
+        """Binary cross-entropy averaged over the whole batch of ``n`` rows (this process's part of it)."""
+        bce = torch_module().nn.functional.binary_cross_entropy_with_logits
+        if self._group.size == 1:
+            return bce(logits, target)
+        return bce(logits, target, reduction="sum") / n
+
     def _step(self, x, c, gen):
         torch = torch_module()
-        bce = torch.nn.functional.binary_cross_entropy_with_logits
+        group = self._group
         d, opt_d, opt_g = self.nets["discriminator"], self.optimizers["discriminator"], self.optimizers["generator"]
         n = x.shape[0]
+        rows = group.rows(n)  # this process's share; random draws are the whole batch's, cut to it
         with torch.no_grad():
-            fake = self._fake(n, c, gen)
-        smooth = 1 - self.config["smoothing"] * torch.rand(n, 1, generator=gen, device=self.device)
+            fake = self._fake(n, c, gen, rows)
+        smooth = 1 - self.config["smoothing"] * torch.rand(n, 1, generator=gen, device=self.device)[rows]
+        xs, cs = x[rows], None if c is None else c[rows]
+        # the weight penalty enters the gradient once: in process 0's loss
+        l2 = self._l2 if group.rank == 0 else (lambda net: 0)
         # as in the paper's Keras loop: one discriminator update on the real batch, one on a generated batch
-        for batch, target in ((x, smooth), (fake, torch.zeros(n, 1, device=self.device))):
+        for batch, target in ((xs, smooth), (fake, torch.zeros(xs.shape[0], 1, device=self.device))):
             opt_d.zero_grad()
-            (bce(self._logits(batch, c), target) + self._l2(d)).backward()
+            (self._bce(self._logits(batch, cs), target, n) + l2(d)).backward()
+            group.sum_grads(opt_d)
             opt_d.step()
         d.requires_grad_(False)
         opt_g.zero_grad()
-        out = self._logits(self._fake(n, c, gen), c)
-        (bce(out, torch.ones_like(out)) + self._l2(self.nets["generator"])).backward()
+        out = self._logits(self._fake(n, c, gen, rows), cs)
+        (self._bce(out, torch.ones_like(out), n) + l2(self.nets["generator"])).backward()
+        group.sum_grads(opt_g)
         opt_g.step()
         d.requires_grad_(True)
 

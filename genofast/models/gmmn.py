@@ -57,9 +57,13 @@ def random_features(x, projection):
     return torch.relu(x @ projection) / projection.shape[1] ** 0.5
 
 
-def mmd2(sketch, features):
-    """Squared MMD with an explicit feature map: ||sketch - mean_i features_i||^2."""
-    return ((sketch - features.mean(0)) ** 2).sum()
+def mmd2(sketch, features, mean=None):
+    """Squared MMD with an explicit feature map: ||sketch - mean_i features_i||^2.
+
+    ``mean``: a function giving that mean of ``features`` (distributed training:
+    the whole batch's, from this process's rows; default ``features.mean(0)``).
+    """
+    return ((sketch - (features.mean(0) if mean is None else mean(features))) ** 2).sum()
 
 
 class GMMN(TorchGenerator):
@@ -118,25 +122,36 @@ class GMMN(TorchGenerator):
         self._sketches = torch.stack(sketches)
         self._restart = period
 
-    def _fake(self, n, c, gen):
+    def _fake(self, n, c, gen, rows=None):
+        """Haplotypes for ``n`` latent draws with labels ``c`` (n rows or None); ``rows``: only those rows
+        (distributed training), the latent vectors still drawn for all ``n``."""
         torch = torch_module()
         z = torch.randn(n, self._sizes()[0], generator=gen, device=self.device)
+        if rows is not None:
+            z, c = z[rows], None if c is None else c[rows]
         return quantise(self.nets["generator"](z if c is None else torch.cat([z, c], 1)))
 
     def _step(self, x, c, gen):
-        opt = self.optimizers["generator"]
+        """One update. Distributed: this process generates its share of the batch; the MMD takes the whole
+        batch's mean features (every process computes the whole loss; see ProcessGroup.column_mean)."""
+        opt, group = self.optimizers["generator"], self._group
+        n = x.shape[0]
+        share = group.rows(n)
         opt.zero_grad()
-        fake = self._fake(x.shape[0], c, gen)
+        fake = self._fake(n, c, gen, share)
         phi = random_features(fake, self._projection)
         if c is None:
-            loss = mmd2(self._sketches[0], phi)
+            loss = mmd2(self._sketches[0], phi, lambda f: group.column_mean(f, n))
         else:
             loss = 0
             for k in range(self.n_classes):
-                rows = c[:, k] > 0
+                rows = c[:, k] > 0  # the whole batch's rows of label k
                 if bool(rows.any()):
-                    loss = loss + rows.float().mean() * mmd2(self._sketches[k], phi[rows])
+                    count = int(rows.sum())
+                    loss = loss + rows.float().mean() * mmd2(self._sketches[k], phi[rows[share]],
+                                                             lambda f: group.column_mean(f, count))
         loss.backward()
+        group.sum_grads(opt)
         opt.step()
 
     def _generate(self, n, c, gen):

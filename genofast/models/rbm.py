@@ -12,7 +12,10 @@ so a seed fixes every chain on a given device whatever torch's own seed.
 
 With ``n_context > 0`` the RBM is conditional: context alleles u shift the
 visible and hidden biases by u·A and u·B (Taylor et al. 2007), the building
-block of :class:`~genofast.models.crbm.ConditionalRBMChain`.
+block of :class:`~genofast.models.crbm.ConditionalRBMChain`. With
+``classes`` it is conditional on a label (e.g. the super-population): the
+one-hot label is more context, so each label has its own visible and hidden
+biases on shared weights; ``fit(labels=...)``, ``sample(labels=...)``.
 """
 
 from __future__ import annotations
@@ -25,8 +28,8 @@ import numpy as np
 from .. import kernels
 from ..matrix import HaplotypeMatrix, Variants
 from ._ddp import ProcessGroup
-from ._base import (as_alleles, check_fit_input, check_float, check_int, check_memory, check_sample_count, check_seed,
-                    check_tensor, gpu_available_memory, progress_bar)
+from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_memory,
+                    check_sample_count, check_seed, check_tensor, gpu_available_memory, label_indices, progress_bar)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -75,12 +78,13 @@ class RBM:
                  lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"], l2: float = DEFAULTS["l2"],
                  optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"],
                  centered: bool = DEFAULTS["centered"], decay: float = DEFAULTS["decay"], n_context: int = 0,
-                 sample_k: int | None = None, device: str = "cpu"):
+                 classes=None, sample_k: int | None = None, device: str = "cpu"):
         if hidden not in kernels.UNIT_KINDS:
             raise ValueError(f"hidden must be one of {kernels.UNIT_KINDS}, got {hidden!r}")
         if training not in TRAINING:
             raise ValueError(f"training must be one of {TRAINING}, got {training!r}")
-        if training == "pcd" and n_context:
+        classes = check_classes(classes)
+        if training == "pcd" and (n_context or classes):
             raise ValueError("a conditional RBM has no single persistent chain per context; use 'cd' or 'rdm'")
         if optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
@@ -95,14 +99,15 @@ class RBM:
         check_int(n_context, "n_context", 0)
         if sample_k is not None:
             check_int(sample_k, "sample_k")
-        V, H, C = int(n_visible), int(n_hidden), int(n_context)
+        V, H = int(n_visible), int(n_hidden)
+        C = int(n_context) + len(classes or ())  # context columns: alleles, then the one-hot label
         # the float64 draw for W, then W and its two optimizer moments in float32
         check_memory(V * H * 20 + C * (V + H) * 12, f"an RBM of {V} visible x {H} hidden units",
                      "use fewer hidden units")
         self.config = dict(n_visible=V, n_hidden=H, hidden=hidden, training=training,
                            k=int(k), n_chains=int(n_chains), lr=lr, batch_size=int(batch_size), l2=l2,
                            optimizer=optimizer, momentum=momentum, centered=bool(centered), decay=float(decay),
-                           n_context=C,
+                           n_context=int(n_context), classes=classes,
                            sample_k=int(sample_k) if sample_k else (int(k) if training == "rdm" else 1000))
         self.device = _resolve_device(device)
         torch = _torch()
@@ -171,7 +176,7 @@ class RBM:
     def _tensor(self, alleles):
         return _torch().tensor(alleles, dtype=_torch().float32, device=self.device)
 
-    def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None,
+    def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None, labels=None,
             eval_every: int | None = FIT_DEFAULTS["eval_every"], select: dict | None = None,
             patience: int | None = None, n_eval: int = FIT_DEFAULTS["n_eval"], progress: bool = False,
             checkpoint=None, fingerprint: bool = True, distributed: bool = False) -> "RBM":
@@ -186,7 +191,8 @@ class RBM:
         ``WEIGHTS``). With ``patience`` training stops after that many
         evaluations without improvement. ``checkpoint``: a path saved after
         every epoch. ``context``: the conditioning alleles of a conditional
-        RBM (rows matching the haplotypes). ``fingerprint``: keep a 64-bit
+        RBM (rows matching the haplotypes); ``labels``: one label per
+        haplotype for an RBM built with ``classes``. ``fingerprint``: keep a 64-bit
         digest of each training haplotype in the model (and its checkpoints)
         so that :meth:`sample` can refuse exact copies later; see
         :mod:`genofast.models._gate` for what the digests reveal.
@@ -220,14 +226,20 @@ class RBM:
         self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
                                "train on fewer haplotypes or SNPs, or on the CPU")
         data = self._tensor(a)
-        ctx = self._context(context, a.shape[0])
+        ctx = self._context(context, a.shape[0], labels)
         cfg = self.config
         if self.epoch == 0 and self.updates == 0:
             # Visible biases start at the data's log-odds (Hinton 2010, sec. 8.1):
             # the model then begins with the right allele frequencies.
-            f = np.clip(a.mean(axis=0), 1e-3, 1 - 1e-3)
-            self.params["a"].copy_(self._tensor(np.log(f / (1 - f))))
+            logit = lambda f: np.log(f / (1 - f))  # noqa: E731
+            clipped = lambda x: np.clip(x.mean(axis=0), 1e-3, 1 - 1e-3)  # noqa: E731
+            self.params["a"].copy_(self._tensor(logit(clipped(a))))
             self.offsets["v"].copy_(self._tensor(a.mean(axis=0)))
+            # and each label's visible shift at its own frequencies' log-odds
+            idx = label_indices(self.classes, labels, a.shape[0], "RBM")
+            for j in range(len(self.classes or ())):
+                shift = logit(clipped(a[idx == j])) - logit(clipped(a)) if (idx == j).any() else 0.0
+                self.params["A"][cfg["n_context"] + j] = self._tensor(shift)
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
         evaluate = Evaluator(a, n_eval, seed) if eval_every and self.epoch < epochs else None
@@ -256,7 +268,7 @@ class RBM:
                     row = None
                     if group.rank == 0:
                         u = None if ctx is None else ctx[torch.as_tensor(evaluate.rows, device=self.device)]
-                        syn = self.sample(evaluate.n, seed=seed + 7919 * self.epoch, context=u, allow_copies=True)
+                        syn = self._draw(evaluate.n, None, seed + 7919 * self.epoch, None, u)
                         row = evaluate(syn, self.epoch)
                         row["score"] = score(row, weights)
                     row = group.from_first(row)
@@ -279,19 +291,37 @@ class RBM:
             self._restore(best[1])
         return self
 
-    def _context(self, context, n_rows):
+    @property
+    def classes(self) -> list[str] | None:
+        return self.config["classes"]
+
+    @property
+    def _n_conditions(self) -> int:
+        """Rows of A and B: the context alleles, then one per label."""
+        return self.config["n_context"] + len(self.classes or ())
+
+    def _context(self, context, n_rows, labels=None):
+        """The conditioning rows u: context alleles and/or the labels one-hot, checked (None when unconditional)."""
+        torch = _torch()
         C = self.config["n_context"]
+        idx = label_indices(self.classes, labels, n_rows, "RBM")
+        c = None
         if not C:
             if context is not None:
                 raise ValueError("this RBM is not conditional (n_context=0) but a context was given")
-            return None
-        if context is None:
+        elif context is None:
             raise ValueError(f"a conditional RBM needs a context of {C} alleles per haplotype")
-        c = context if hasattr(context, "device") and not isinstance(context, np.ndarray) else \
-            self._tensor(as_alleles(context))
-        if tuple(c.shape) != (n_rows, C):
-            raise ValueError(f"context has shape {tuple(c.shape)}, expected ({n_rows}, {C})")
-        return c.to(self.device, dtype=_torch().float32)
+        else:
+            c = context if hasattr(context, "device") and not isinstance(context, np.ndarray) else \
+                self._tensor(as_alleles(context))
+            if tuple(c.shape) != (n_rows, C):
+                raise ValueError(f"context has shape {tuple(c.shape)}, expected ({n_rows}, {C})")
+            c = c.to(self.device, dtype=torch.float32)
+        if idx is None:
+            return c
+        onehot = torch.nn.functional.one_hot(torch.as_tensor(idx, device=self.device), len(self.classes))
+        onehot = onehot.to(torch.float32)
+        return onehot if c is None else torch.cat([c, onehot], 1)
 
     def _update(self, v0, u, seed):
         """One gradient-ascent step on the log-likelihood, on this process's share of the batch and chains."""
@@ -373,12 +403,14 @@ class RBM:
 
     # --- sampling and imputation ------------------------------------------------
 
-    def sample(self, n: int, k: int | None = None, seed: int = 0, init=None, context=None, *,
+    def sample(self, n: int, k: int | None = None, seed: int = 0, init=None, context=None, labels=None, *,
                allow_copies: bool = False) -> HaplotypeMatrix:
         """Draw ``n`` haplotypes by ``k`` Gibbs sweeps (default: the training k for Rdm, else 1000).
 
         Chains start from uniform random states, or from the rows of ``init``
-        (a HaplotypeMatrix or 0/1 array with n rows). When the model holds
+        (a HaplotypeMatrix or 0/1 array with n rows). An RBM built with
+        ``classes`` needs ``labels``: one for all haplotypes or one each (ids
+        then read ``rbm<i>.<label>``). When the model holds
         fingerprints of its training haplotypes, a sample with an exact copy
         of one raises :class:`~genofast.models.CopiesError` unless
         ``allow_copies``.
@@ -387,10 +419,22 @@ class RBM:
         check_seed(seed)
         k = self._sweeps(k)
         self._check_sample_memory(n)
+        u = self._context(context, n, labels)
+        idx = label_indices(self.classes, labels, n, "RBM")
+        ids = None if idx is None else np.array([f"rbm{i}.{self.classes[j]}" for i, j in enumerate(idx)])
+        out = self._draw(n, k, seed, init, u, ids)
+        if not allow_copies and self.fingerprints is not None:
+            from ._gate import copied_rows, refuse_copies
+
+            refuse_copies(copied_rows(out, stored=self.fingerprints), n, "RBM.sample")
+        return out
+
+    def _draw(self, n: int, k: int | None, seed: int, init, u, ids=None) -> HaplotypeMatrix:
+        """``n`` haplotypes given the conditioning rows ``u`` (checked by the caller), ungated."""
+        k = self._sweeps(k)
         saved = self.step
         self.step = 0  # sampling draws from its own seed alone, not from the training history
         try:
-            u = self._context(context, n)
             v = self._random_visible(n, seed) if init is None else self._tensor(as_alleles(init))
             if tuple(v.shape) != (n, self.config["n_visible"]):
                 raise ValueError(f"init has shape {tuple(v.shape)}, expected ({n}, {self.config['n_visible']})")
@@ -401,13 +445,8 @@ class RBM:
         finally:
             self.step = saved
         words = packed.cpu().numpy().view(np.uint64) if kernels.is_cuda(packed) else packed
-        ids = np.array([f"rbm{i}" for i in range(n)])
-        out = HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
-        if not allow_copies and self.fingerprints is not None:
-            from ._gate import copied_rows, refuse_copies
-
-            refuse_copies(copied_rows(out, stored=self.fingerprints), n, "RBM.sample")
-        return out
+        ids = np.array([f"rbm{i}" for i in range(n)]) if ids is None else ids
+        return HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
 
     @property
     def n_snps(self) -> int:
@@ -420,7 +459,7 @@ class RBM:
         # in a sweep: the old visible states, the pre-activations and the new
         # states (n x V float32 each), hidden pre-activations and states, context;
         # one more n x V for freed blocks the allocator has not reused (measured)
-        V, H, C = (self.config[x] for x in ("n_visible", "n_hidden", "n_context"))
+        V, H, C = self.config["n_visible"], self.config["n_hidden"], self._n_conditions
         return 4 * n * (4 * V + 2 * H + C)
 
     def sample_bytes(self, n: int) -> int:
@@ -450,7 +489,7 @@ class RBM:
         rows = max(1, min(int(n), 256))
         saved = self.step
         try:
-            u = torch.zeros((rows, self.config["n_context"]), device=self.device) if self.config["n_context"] else None
+            u = torch.zeros((rows, self._n_conditions), device=self.device) if self._n_conditions else None
             v = self._random_visible(rows, 0)
             start = time.perf_counter()
             self.gibbs(v, 2, 0, u)
@@ -473,6 +512,8 @@ class RBM:
             haplotypes = HaplotypeMatrix.from_numpy(np.asarray(haplotypes))
         if haplotypes.n_snps != self.config["n_visible"]:
             raise ValueError(f"model has {self.config['n_visible']} SNPs, data have {haplotypes.n_snps}")
+        if self._n_conditions:
+            raise ValueError("impute() runs an unconditional RBM; this one is conditional (context or classes)")
         check_int(sweeps, "sweeps")
         check_int(burn_in, "burn_in", 0)
         check_seed(seed)

@@ -51,20 +51,30 @@ class VAE(TorchGenerator):
         params = [*self.nets["encoder"].parameters(), *self.nets["decoder"].parameters()]
         return {"vae": torch.optim.Adam(params, self.config["lr"])}
 
-    def loss(self, x, c, gen):
-        """Negative ELBO per haplotype: reconstruction log loss (summed over SNPs) + kl_weight * KL."""
+    def loss(self, x, c, gen, rows=None):
+        """Negative ELBO per haplotype: reconstruction log loss (summed over SNPs) + kl_weight * KL.
+
+        ``rows`` (distributed training): this process's rows of the batch ``x``;
+        the loss is then their part of the whole batch's (divided by its size),
+        the reparameterisation noise drawn for the whole batch.
+        """
         torch = torch_module()
+        n, group = x.shape[0], self._group
+        if rows is not None:
+            x, c = x[rows], None if c is None else c[rows]
         mean, log_var = self.nets["encoder"](x, c).chunk(2, dim=1)
-        z = mean + (0.5 * log_var).exp() * torch.randn(mean.shape, generator=gen, device=self.device)
+        noise = torch.randn((n,) + mean.shape[1:], generator=gen, device=self.device)
+        z = mean + (0.5 * log_var).exp() * (noise if rows is None else noise[rows])
         logits = self.nets["decoder"](z, c)
-        rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
-        kl = 0.5 * (mean ** 2 + log_var.exp() - 1 - log_var).sum(1).mean()
+        rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+        kl = 0.5 * group.whole_mean((mean ** 2 + log_var.exp() - 1 - log_var).sum(1), n)
         return rec + self.config["kl_weight"] * kl
 
     def _step(self, x, c, gen):
         opt = self.optimizers["vae"]
         opt.zero_grad()
-        self.loss(x, c, gen).backward()
+        self.loss(x, c, gen, self._group.rows(x.shape[0])).backward()
+        self._group.sum_grads(opt)
         opt.step()
 
     def _generate(self, n, c, gen):

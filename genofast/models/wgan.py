@@ -24,19 +24,20 @@ DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=
                 gp_weight=10.0, pack=3, fine_tune_epoch=None)
 
 
-def gradient_penalty(critic, real, fake, eps, c=None, pack: int = 1):
+def gradient_penalty(critic, real, fake, eps, c=None, pack: int = 1, mean=None):
     """mean over packs of (||grad_x C(x_hat)||_2 - 1)^2 at x_hat = eps * real + (1 - eps) * fake.
 
     ``eps`` holds one mixing weight per haplotype (shape n x 1). With packing,
     the critic's input for one score is ``pack`` haplotypes, so the norm runs
-    over all of them.
+    over all of them. ``mean``: how the packs' values are averaged (default
+    their mean; distributed training: this share's part of the whole batch's).
     """
     torch = torch_module()
     x = (eps * real + (1 - eps) * fake).requires_grad_(True)
     score = critic(x, c)
     (grad,) = torch.autograd.grad(score.sum(), x, create_graph=True)
     norms = grad.reshape(x.shape[0] // pack, -1).norm(dim=1)
-    return ((norms - 1) ** 2).mean()
+    return ((norms - 1) ** 2).mean() if mean is None else mean((norms - 1) ** 2)
 
 
 class WGAN(TorchGenerator):
@@ -83,28 +84,39 @@ class WGAN(TorchGenerator):
         for g in self.optimizers["generator"].param_groups:
             g["lr"] = lr
 
-    def _fake(self, n, c, gen):
+    def _fake(self, n, c, gen, rows=None):
+        """Soft haplotypes for ``n`` latent draws with labels ``c`` (n rows or None); ``rows``: only those rows
+        (distributed training), every random draw still made for all ``n``."""
         torch = torch_module()
         z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
-        return torch.sigmoid(self.nets["generator"](z, c, gen))
+        return torch.sigmoid(self.nets["generator"](z, c, gen, rows))
 
     def _step(self, x, c, gen):
         torch = torch_module()
-        cfg, critic = self.config, self.nets["critic"]
+        cfg, critic, group = self.config, self.nets["critic"], self._group
         n = x.shape[0]
         opt = self.optimizers["critic"]
+        # this process's share, in whole packs; random draws are the whole batch's, cut to it
+        rows, packs = group.rows(n, cfg["pack"]), n // cfg["pack"]
+
+        def mean(scores):  # over the whole batch's packs
+            return group.whole_mean(scores, packs)
+
         with torch.no_grad():
-            fake = self._fake(n, c, gen)
-        eps = torch.rand(n, 1, generator=gen, device=self.device)
+            fake = self._fake(n, c, gen, rows)
+        eps = torch.rand(n, 1, generator=gen, device=self.device)[rows]
+        xs, cs = x[rows], None if c is None else c[rows]
         opt.zero_grad()
-        gp = gradient_penalty(critic, x, fake, eps, c, cfg["pack"])
-        (critic(fake, c).mean() - critic(x, c).mean() + cfg["gp_weight"] * gp).backward()
+        gp = gradient_penalty(critic, xs, fake, eps, cs, cfg["pack"], mean)
+        (mean(critic(fake, cs)) - mean(critic(xs, cs)) + cfg["gp_weight"] * gp).backward()
+        group.sum_grads(opt)
         opt.step()
         if (self.updates + 1) % cfg["n_critic"]:
             return
         critic.requires_grad_(False)
         self.optimizers["generator"].zero_grad()
-        (-critic(self._fake(n, c, gen), c).mean()).backward()
+        (-mean(critic(self._fake(n, c, gen, rows), cs))).backward()
+        group.sum_grads(self.optimizers["generator"])
         self.optimizers["generator"].step()
         critic.requires_grad_(True)
 
