@@ -79,19 +79,24 @@ def test_distributed_needs_a_group_and_fresh_chains():
                 os.environ["WORLD_SIZE"] = env
 
 
+def _train_twice(cwd, args):
+    """``genofast train args`` under torchrun with 2 processes (two.safetensors) and in one (one.safetensors)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    for launcher, out in (([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                            "-m", "genofast.cli"], "two.safetensors"),
+                          ([sys.executable, "-m", "genofast.cli"], "one.safetensors")):
+        run = subprocess.run(launcher + args + ["--out", out] + (["--distributed"] if "two" in out else []),
+                             cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+
+
 def test_cli_trains_under_torchrun(tmp_path):
     from genofast import HaplotypeMatrix, io
 
     io.write_hapt(tmp_path / "train.hapt", HaplotypeMatrix.from_numpy(_haplotypes()))
     args = ["train", "train.hapt", "--epochs", "2", "--hidden", "12", "--k", "3", "--chains", "20",
             "--batch-size", "24", "--eval-every", "0", "--seed", "3"]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    for launcher, out in (([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                            "-m", "genofast.cli"], "two.safetensors"),
-                          ([sys.executable, "-m", "genofast.cli"], "one.safetensors")):
-        run = subprocess.run(launcher + args + ["--out", out] + (["--distributed"] if "two" in out else []),
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr[-3000:]
+    _train_twice(tmp_path, args)
     one, two = RBM.load(tmp_path / "one.safetensors"), RBM.load(tmp_path / "two.safetensors")
     for k, v in one.params.items():
         np.testing.assert_allclose(two.params[k].numpy(), v.numpy(), rtol=0, atol=2e-5, err_msg=k)
@@ -282,13 +287,7 @@ def test_cli_trains_a_conditional_generator_under_torchrun(tmp_path):
     (tmp_path / "labels.tsv").write_text("sample\tsuper_pop\n" + labels)
     args = ["train", "train.hapt", "--model", "gan", "--labels", "labels.tsv", "--epochs", "2", "--eval-every", "0",
             "--seed", "3", "--device", "cpu"]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    for launcher, out in (([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                            "-m", "genofast.cli"], "two.safetensors"),
-                          ([sys.executable, "-m", "genofast.cli"], "one.safetensors")):
-        run = subprocess.run(launcher + args + ["--out", out] + (["--distributed"] if "two" in out else []),
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr[-3000:]
+    _train_twice(tmp_path, args)
     one, two = GAN.load(tmp_path / "one.safetensors"), GAN.load(tmp_path / "two.safetensors")
     assert two.classes == one.classes == ["X", "Y"] and two.updates == one.updates == 2 * 3
     for k, v in one._state_copy().items():
