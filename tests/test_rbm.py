@@ -531,3 +531,5 @@ def test_label_conditional_rbm_bad_input(rng):
         RBM(60, 8, classes=["A", "A"])
     with pytest.raises(ValueError, match="persistent"):
         RBM(60, 8, classes=["A", "B"], training="pcd")
+    with pytest.raises(ValueError, match="not label-conditional"):
+        ConditionalRBMChain(120, window=60, classes=["A", "B"])
