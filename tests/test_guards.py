@@ -60,7 +60,7 @@ def test_report_figure_refuses_too_many_panels(little_memory):
 def test_rbm_gpu_buffers_are_checked_against_free_gpu_memory(rng, monkeypatch):
     # No GPU needed: the guard runs before the first CUDA allocation, so a model
     # that only *says* it lives on cuda:0 reaches it and stops there.
-    monkeypatch.setattr("genofast.models.rbm.gpu_available_memory", lambda device: SMALL)
+    monkeypatch.setattr("genofast.models._rbm_resources.gpu_available_memory", lambda device: SMALL)
     m = RBM(50, 8, k=1, n_chains=4)
     m.device = "cuda:0"
     with pytest.raises(MemoryError, match=r"sampling 1000 haplotypes x 50 SNPs on the GPU needs about .*fewer"):

@@ -21,15 +21,15 @@ biases on shared weights; ``fit(labels=...)``, ``sample(labels=...)``.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .. import kernels
 from ..matrix import HaplotypeMatrix, Variants
 from ._ddp import ProcessGroup
+from ._rbm_resources import ResourceEstimates
 from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_memory,
-                    check_sample_count, check_seed, check_tensor, gpu_available_memory, label_indices, progress_bar)
+                    check_sample_count, check_seed, check_tensor, label_indices, progress_bar)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -56,7 +56,7 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-class RBM:
+class RBM(ResourceEstimates):
     """Restricted Boltzmann machine over haplotypes; see the module docstring.
 
     Defaults (``RBM.DEFAULTS``, shared with ``genofast train``): 100 ReLU
@@ -454,51 +454,6 @@ class RBM:
 
     def _sweeps(self, k) -> int:
         return self.config["sample_k"] if k is None else check_int(k, "k")
-
-    def _sample_floats(self, n: int) -> int:
-        # in a sweep: the old visible states, the pre-activations and the new
-        # states (n x V float32 each), hidden pre-activations and states, context;
-        # one more n x V for freed blocks the allocator has not reused (measured)
-        V, H, C = self.config["n_visible"], self.config["n_hidden"], self._n_conditions
-        return 4 * n * (4 * V + 2 * H + C)
-
-    def sample_bytes(self, n: int) -> int:
-        """Host memory :meth:`sample` needs: packed rows and ids, plus the float work arrays on CPU."""
-        words = kernels.haplotype_words(self.config["n_visible"])
-        host = n * (16 * words + 160)  # packed (and its copy off the GPU) + id strings
-        return host if self.device.startswith("cuda") else host + self._sample_floats(n)
-
-    def _check_sample_memory(self, n: int) -> None:
-        what, advice = f"sampling {n} haplotypes x {self.config['n_visible']} SNPs", "sample fewer per call"
-        check_memory(self.sample_bytes(n), what, advice)
-        self._check_gpu_memory(self._sample_floats(n), what, advice)
-
-    def _check_gpu_memory(self, n_bytes: int, what: str, advice: str) -> None:
-        if self.device.startswith("cuda"):
-            check_memory(n_bytes, what + " on the GPU", advice, available=gpu_available_memory(self.device))
-
-    def sample_seconds(self, n: int, k: int | None = None) -> float:
-        """Estimated seconds for ``sample(n, k)``, from two timed sweeps of a few chains.
-
-        A sweep costs in proportion to chains x SNPs x hidden units, so the
-        time per chain-sweep scales up; small batches carry fixed overheads,
-        so the estimate errs long.
-        """
-        torch = _torch()
-        k = self._sweeps(k)
-        rows = max(1, min(int(n), 256))
-        saved = self.step
-        try:
-            u = torch.zeros((rows, self._n_conditions), device=self.device) if self._n_conditions else None
-            v = self._random_visible(rows, 0)
-            start = time.perf_counter()
-            self.gibbs(v, 2, 0, u)
-            if self.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            per_sweep = (time.perf_counter() - start) / 2
-        finally:
-            self.step = saved
-        return per_sweep * (n / rows) * k
 
     def impute(self, haplotypes: HaplotypeMatrix, sweeps: int = 200, burn_in: int = 50, seed: int = 0):
         """Fill missing alleles by Gibbs sampling with the observed alleles clamped.
