@@ -226,7 +226,8 @@ class RBM(ResourceEstimates):
         self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
                                "train on fewer haplotypes or SNPs, or on the CPU")
         data = self._tensor(a)
-        ctx = self._context(context, a.shape[0], labels)
+        idx = label_indices(self.classes, labels, a.shape[0], "RBM")
+        ctx = self._context(context, a.shape[0], idx)
         cfg = self.config
         if self.epoch == 0 and self.updates == 0:
             # Visible biases start at the data's log-odds (Hinton 2010, sec. 8.1):
@@ -236,7 +237,6 @@ class RBM(ResourceEstimates):
             self.params["a"].copy_(self._tensor(logit(clipped(a))))
             self.offsets["v"].copy_(self._tensor(a.mean(axis=0)))
             # and each label's visible shift at its own frequencies' log-odds
-            idx = label_indices(self.classes, labels, a.shape[0], "RBM")
             for j in range(len(self.classes or ())):
                 shift = logit(clipped(a[idx == j])) - logit(clipped(a)) if (idx == j).any() else 0.0
                 self.params["A"][cfg["n_context"] + j] = self._tensor(shift)
@@ -300,11 +300,11 @@ class RBM(ResourceEstimates):
         """Rows of A and B: the context alleles, then one per label."""
         return self.config["n_context"] + len(self.classes or ())
 
-    def _context(self, context, n_rows, labels=None):
-        """The conditioning rows u: context alleles and/or the labels one-hot, checked (None when unconditional)."""
+    def _context(self, context, n_rows, idx=None):
+        """The conditioning rows u: context alleles (checked) and/or the one-hot of the label indices ``idx``
+        (from :func:`label_indices`); None when unconditional."""
         torch = _torch()
         C = self.config["n_context"]
-        idx = label_indices(self.classes, labels, n_rows, "RBM")
         c = None
         if not C:
             if context is not None:
@@ -419,8 +419,8 @@ class RBM(ResourceEstimates):
         check_seed(seed)
         k = self._sweeps(k)
         self._check_sample_memory(n)
-        u = self._context(context, n, labels)
         idx = label_indices(self.classes, labels, n, "RBM")
+        u = self._context(context, n, idx)
         ids = None if idx is None else np.array([f"rbm{i}.{self.classes[j]}" for i, j in enumerate(idx)])
         out = self._draw(n, k, seed, init, u, ids)
         if not allow_copies and self.fingerprints is not None:
