@@ -110,6 +110,28 @@ void bind_cpu(py::module_& m) {
         }
         return py::make_tuple(dist, idx, cm);
     });
+    m.def("nearest_neighbors_mma_emulated", [](Array<uint64_t> a, std::optional<Array<uint64_t>> b, int k,
+                                               bool column_min, int n_sms, int grid) {
+        const std::size_t m_rows = a.shape(0), n_rows = b ? b->shape(0) : a.shape(0);
+        auto dist = new_array<int32_t>({py::ssize_t(m_rows), k});
+        auto idx = new_array<int64_t>({py::ssize_t(m_rows), k});
+        auto cm = new_array<int32_t>({py::ssize_t(column_min ? n_rows : 0)});
+        {
+            py::gil_scoped_release nogil;
+            nearest_neighbors_mma_emulated(a.data(), m_rows, b ? b->data() : a.data(), n_rows, a.shape(1), !b, k,
+                                           dist.mutable_data(), idx.mutable_data(),
+                                           column_min ? cm.mutable_data() : nullptr, n_sms, grid);
+        }
+        return py::make_tuple(dist, idx, cm);
+    });
+    m.def("hamming_histogram_mma_emulated", [](Array<uint64_t> a, std::optional<Array<uint64_t>> b, int grid) {
+        const std::size_t nw = a.shape(1), bins = 64 * nw + 1;
+        auto out = new_array<int64_t>({py::ssize_t(bins)});
+        py::gil_scoped_release nogil;
+        hamming_histogram_mma_emulated(a.data(), a.shape(0), b ? b->data() : a.data(), b ? b->shape(0) : a.shape(0),
+                                       nw, !b, out.mutable_data(), bins, grid);
+        return out;
+    });
     m.def("pairwise_hamming", [](Array<uint64_t> a, Array<uint64_t> b) {
         auto out = new_array<int32_t>({a.shape(0), b.shape(0)});
         py::gil_scoped_release nogil;
@@ -223,6 +245,17 @@ void bind_cuda(py::module_& m) {
         nearest_neighbors_cuda(ptr<const uint64_t>(a), m_rows, ptr<const uint64_t>(b), n_rows, nw, self, k,
                                ptr<int32_t>(dist), ptr<int64_t>(idx), ptr<int32_t>(colmin), stream_ptr(st));
     });
+    m.def("nearest_neighbors_mma_cuda", [](P a, std::size_t m_rows, P b, std::size_t n_rows, std::size_t nw,
+                                           bool self, int k, P dist, P idx, P colmin, P st) {
+        nearest_neighbors_mma_cuda(ptr<const uint64_t>(a), m_rows, ptr<const uint64_t>(b), n_rows, nw, self, k,
+                                   ptr<int32_t>(dist), ptr<int64_t>(idx), ptr<int32_t>(colmin), stream_ptr(st));
+    });
+    m.def("hamming_histogram_mma_cuda", [](P a, std::size_t m_rows, P b, std::size_t n_rows, std::size_t nw,
+                                           bool self, P hist, std::size_t bins, P st) {
+        hamming_histogram_mma_cuda(ptr<const uint64_t>(a), m_rows, ptr<const uint64_t>(b), n_rows, nw, self,
+                                   ptr<int64_t>(hist), bins, stream_ptr(st));
+    });
+    m.def("mma_histogram_max_bins", [] { return mma_histogram_max_bins(); });
     m.def("hamming_histogram_cuda", [](P a, std::size_t m_rows, P b, std::size_t n_rows, std::size_t nw, bool self,
                                        P hist, std::size_t bins, P st) {
         hamming_histogram_cuda(ptr<const uint64_t>(a), m_rows, ptr<const uint64_t>(b), n_rows, nw, self,

@@ -10,6 +10,7 @@ This is the only module that imports ``genofast._core``.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -287,7 +288,56 @@ def check_neighbor_request(wa, wb, k, return_column_min: bool) -> None:
         raise ValueError("column minima are only defined for a query set against another reference set")
 
 
-def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False):
+METHODS = ("auto", "popcount", "mma")
+
+# Devices on which the tensor-core path has matched the popcount path, by index.
+_MMA_CHECKED: dict[int, bool] = {}
+
+
+def _mma_verified(device) -> bool:
+    """Whether this GPU may run the tensor-core kernels: sm_80 or newer, and
+    a small problem with ties (k = 1 and 5, self and cross, the histogram)
+    came out identical to the popcount kernels. Checked once per device; on
+    a mismatch genofast warns and keeps to the popcount path."""
+    torch = _torch()
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if index not in _MMA_CHECKED:
+        ok = torch.cuda.get_device_capability(index) >= (8, 0)
+        if ok:
+            gen = torch.Generator(device="cpu").manual_seed(0)
+            bits = torch.randint(0, 2, (300, 1000), generator=gen, dtype=torch.uint8)
+            bits[10:20] = bits[0]
+            words = pack_haplotypes(bits.to(f"cuda:{index}"))
+            a, b = words[:170], words[170:]
+            for args, k in (((words, None), 1), ((a, b), 1), ((words, None), 5), ((a, b), 5)):
+                fast = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="mma")
+                slow = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="popcount")
+                ok = ok and all(bool(torch.equal(x, y)) for x, y in zip(fast, slow))
+            for args in ((words, None), (a, b)):
+                ok = ok and bool(torch.equal(hamming_histogram(*args, method="mma"),
+                                             hamming_histogram(*args, method="popcount")))
+            if not ok:
+                warnings.warn(f"the tensor-core Hamming kernels disagreed with the popcount kernels on cuda:{index}; "
+                              "using the popcount kernels", RuntimeWarning, stacklevel=3)
+        _MMA_CHECKED[index] = ok
+    return _MMA_CHECKED[index]
+
+
+def _use_mma(method: str, words, m: int, n: int) -> bool:
+    """Resolve ``method`` for a CUDA call on m x n rows of ``words``."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not is_cuda(words):
+        if method == "mma":
+            raise ValueError("method='mma' (tensor cores) needs CUDA tensors")
+        return False
+    if method != "auto":
+        return method == "mma"
+    # Tensor cores pay off once there are whole 128 x 128 tiles and 256-bit steps.
+    return m >= 1024 and n >= 1024 and words.shape[1] >= 4 and _mma_verified(words.device)
+
+
+def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False, method: str = "auto"):
     """The k nearest haplotypes of B for every haplotype of A, by Hamming distance.
 
     Parameters
@@ -298,6 +348,10 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False)
     k : number of neighbours per query.
     return_column_min : also return, per reference row, the minimum distance
         over all queries (from the same pass; not in self mode).
+    method : CUDA kernel: "popcount" (CUDA cores), "mma" (tensor cores, 1-bit
+        AND MMA, sm_80+) or "auto" (tensor cores for large inputs on a GPU
+        where they passed a self-check against the popcount kernel). Both give
+        identical results; numpy inputs always run the CPU path.
 
     Returns
     -------
@@ -316,9 +370,11 @@ def nearest_neighbors(a, b=None, k: int = 1, *, return_column_min: bool = False)
         idx = torch.empty((m, k), dtype=torch.int64, device=wa.device)
         cm = torch.empty((wb.shape[0],), dtype=torch.int32, device=wa.device) if return_column_min else None
         nref = m if self_mode else wb.shape[0]
-        _core.nearest_neighbors_cuda(_ptr(wa), m, _ptr(wa if self_mode else wb), nref, wa.shape[1], self_mode, k,
-                                     _ptr(dist), _ptr(idx), _ptr(cm), _stream(wa))
+        fn = _core.nearest_neighbors_mma_cuda if _use_mma(method, wa, m, nref) else _core.nearest_neighbors_cuda
+        fn(_ptr(wa), m, _ptr(wa if self_mode else wb), nref, wa.shape[1], self_mode, k, _ptr(dist), _ptr(idx),
+           _ptr(cm), _stream(wa))
     else:
+        _use_mma(method, wa, 0, 0)
         dist, idx, cm = _core.nearest_neighbors(wa, wb, int(k), return_column_min)
     return (dist, idx, cm) if return_column_min else (dist, idx)
 
@@ -340,11 +396,14 @@ def pairwise_hamming(a, b=None):
     return _core.pairwise_hamming(wa, wa if wb is None else wb)
 
 
-def hamming_histogram(a, b=None, n_snps: int | None = None):
+def hamming_histogram(a, b=None, n_snps: int | None = None, *, method: str = "auto"):
     """Counts of all pairwise Hamming distances, without storing them.
 
     ``b=None`` counts each unordered pair of distinct rows of A once. Returns
     an int64 array ``h`` of length n_snps + 1 with ``h[d]`` = pairs at distance d.
+    ``method`` chooses the CUDA kernel as in :func:`nearest_neighbors`; the
+    tensor-core histogram keeps its bins in shared memory, so "auto" uses it
+    only when they fit (about 48,000 SNPs on an H100).
     """
     wa, wb = _pair(a, b)
     n_snps = n_snps if n_snps is not None else getattr(a, "n_snps", wa.shape[1] * 64)
@@ -354,9 +413,14 @@ def hamming_histogram(a, b=None, n_snps: int | None = None):
         torch = _torch()
         hist = torch.empty((bins,), dtype=torch.int64, device=wa.device)
         nref = wa.shape[0] if wb is None else wb.shape[0]
-        _core.hamming_histogram_cuda(_ptr(wa), wa.shape[0], _ptr(wa if wb is None else wb), nref, wa.shape[1],
-                                     wb is None, _ptr(hist), bins, _stream(wa))
+        mma = _use_mma(method, wa, wa.shape[0], nref)
+        if mma and method == "auto" and bins > _core.mma_histogram_max_bins():
+            mma = False
+        fn = _core.hamming_histogram_mma_cuda if mma else _core.hamming_histogram_cuda
+        fn(_ptr(wa), wa.shape[0], _ptr(wa if wb is None else wb), nref, wa.shape[1], wb is None, _ptr(hist), bins,
+           _stream(wa))
     else:
+        _use_mma(method, wa, 0, 0)
         hist = _core.hamming_histogram(wa, wb)
     return hist[: n_snps + 1]
 

@@ -126,3 +126,105 @@ def test_cuda_equals_cpu(rng, n_snps, k):
     ties = packed(np.ones((40, n_snps), dtype=np.uint8))
     np.testing.assert_array_equal(kernels.nearest_neighbors(ties.to("cuda"), None, 3)[1].cpu().numpy(),
                                   kernels.nearest_neighbors(ties, None, 3)[1])
+
+
+# --- tensor-core path: the CUDA kernel's blocks, emulated on the CPU ---------------------------------------------
+
+
+def emulated(a, b, k, n_sms, grid):
+    """The tensor-core kernel run block by block on the CPU (same plan, tiles, epilogues and merges)."""
+    from genofast import _core
+
+    return _core.nearest_neighbors_mma_emulated(a.words, None if b is None else b.words, k, b is not None, n_sms,
+                                                grid)
+
+
+@pytest.mark.parametrize("n_snps,m,n", [(1, 150, 260), (63, 150, 260), (64, 150, 260), (65, 150, 260),
+                                        (805, 150, 260), (10_000, 130, 140), (65_536, 20, 30), (805, 1, 260),
+                                        (805, 150, 1)])
+@pytest.mark.parametrize("k", [1, 4, 32])
+def test_tensor_core_blocks_equal_cpu(rng, n_snps, m, n, k):
+    a = rng.integers(0, 2, (m, n_snps), dtype=np.uint8)
+    b = rng.integers(0, 2, (n, n_snps), dtype=np.uint8)
+    a[m // 3: m // 2] = a[0]  # exact ties: equal rows in A and a copy of one in B
+    b[n // 2] = a[m - 1]
+    ha, hb = packed(a), packed(b)
+    # n_sms sets the top-k splits (132: one split per column tile); grid = persistent blocks
+    for n_sms, grid in ((1, 1), (132, 7)):
+        if k <= n:
+            cd, ci, ccm = kernels.nearest_neighbors(ha, hb, k, return_column_min=True)
+            d, i, cm = emulated(ha, hb, k, n_sms, grid)
+            np.testing.assert_array_equal(d, cd)
+            np.testing.assert_array_equal(i, ci)
+            np.testing.assert_array_equal(cm, ccm)
+        if k < m:
+            cd, ci = kernels.nearest_neighbors(ha, None, k)
+            d, i, _ = emulated(ha, None, k, n_sms, grid)
+            np.testing.assert_array_equal(d, cd)
+            np.testing.assert_array_equal(i, ci)
+    from genofast import _core
+
+    for other in (hb, None):
+        h = _core.hamming_histogram_mma_emulated(ha.words, None if other is None else other.words, 3)
+        np.testing.assert_array_equal(h[: n_snps + 1], kernels.hamming_histogram(ha, other))
+
+
+def test_tensor_core_blocks_all_ties():
+    ties = packed(np.ones((300, 805), dtype=np.uint8))
+    for k in (1, 3, 32):
+        d, i, _ = emulated(ties, None, k, 132, 5)
+        assert (d == 0).all()
+        np.testing.assert_array_equal(i, kernels.nearest_neighbors(ties, None, k)[1])
+
+
+def test_method_argument(rng):
+    a = packed(rng.integers(0, 2, (20, 100), dtype=np.uint8))
+    with pytest.raises(ValueError, match="needs CUDA tensors"):
+        kernels.nearest_neighbors(a, None, 1, method="mma")
+    with pytest.raises(ValueError, match="needs CUDA tensors"):
+        kernels.hamming_histogram(a, method="mma")
+    with pytest.raises(ValueError, match="method must be one of"):
+        kernels.nearest_neighbors(a, None, 1, method="tensor")
+    np.testing.assert_array_equal(kernels.nearest_neighbors(a, None, 2, method="popcount")[1],
+                                  kernels.nearest_neighbors(a, None, 2)[1])
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("n_snps,m,n", [(1, 300, 517), (63, 300, 517), (64, 300, 517), (65, 300, 517),
+                                        (805, 300, 517), (10_000, 300, 517), (65_536, 100, 150), (805, 1, 517),
+                                        (805, 300, 1)])
+@pytest.mark.parametrize("k", [1, 4, 32])
+def test_cuda_tensor_cores_equal_cpu(rng, n_snps, m, n, k):
+    from genofast import _core
+
+    torch = pytest.importorskip("torch")
+    if torch.cuda.get_device_capability() < (8, 0):
+        pytest.skip("the tensor-core path needs sm_80 or newer")
+    a = rng.integers(0, 2, (m, n_snps), dtype=np.uint8)
+    b = rng.integers(0, 2, (n, n_snps), dtype=np.uint8)
+    a[m // 3: m // 2] = a[0]
+    b[n // 2] = a[m - 1]
+    ha, hb = packed(a), packed(b)
+    ga, gb = ha.to("cuda"), hb.to("cuda")
+    if k <= n:
+        cpu = kernels.nearest_neighbors(ha, hb, k, return_column_min=True)
+        gpu = kernels.nearest_neighbors(ga, gb, k, return_column_min=True, method="mma")
+        for c, g in zip(cpu, gpu):
+            np.testing.assert_array_equal(g.cpu().numpy(), c)
+    if k < m:
+        cpu = kernels.nearest_neighbors(ha, None, k)
+        gpu = kernels.nearest_neighbors(ga, None, k, method="mma")
+        for c, g in zip(cpu, gpu):
+            np.testing.assert_array_equal(g.cpu().numpy(), c)
+    for other, gother in ((hb, gb), (None, None)):
+        if 64 * ga.words.shape[1] + 1 <= _core.mma_histogram_max_bins():
+            np.testing.assert_array_equal(kernels.hamming_histogram(ga, gother, method="mma").cpu().numpy(),
+                                          kernels.hamming_histogram(ha, other))
+
+
+@pytest.mark.cuda
+def test_cuda_tensor_core_self_check_passes():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.get_device_capability() < (8, 0):
+        pytest.skip("the tensor-core path needs sm_80 or newer")
+    assert kernels._mma_verified(torch.device("cuda"))

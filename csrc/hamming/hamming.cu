@@ -1,4 +1,5 @@
-// CUDA nearest neighbours and distance histograms: popcount path.
+// CUDA nearest neighbours and distance histograms: popcount path (the
+// tensor-core twins are in hamming_mma.cu).
 // A block takes kQueries query rows and streams all reference rows through
 // shared memory, kThreads rows at a time (one per thread) and kChunk words at
 // a time; each thread keeps its own top-k per query in registers, merged by
@@ -96,9 +97,17 @@ __global__ void __launch_bounds__(kThreads) nearest_neighbors_kernel(const uint6
     }
 }
 
+// Counts go to per-block shared-memory bins (when they fit), added to the
+// global histogram once per block: global atomics only per distinct distance.
 __global__ void histogram_kernel(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
-                                 std::size_t nw, bool self, unsigned long long* hist) {
+                                 std::size_t nw, bool self, unsigned long long* hist, std::size_t n_bins,
+                                 bool shared_bins) {
     __shared__ Tile s;
+    extern __shared__ uint32_t bins[];
+    if (shared_bins) {
+        for (std::size_t x = threadIdx.x; x < n_bins; x += kThreads) bins[x] = 0;
+        __syncthreads();
+    }
     const std::size_t q0 = std::size_t(blockIdx.x) * kQueries;
     for (std::size_t j0 = 0; j0 < n; j0 += kThreads) {
         uint32_t acc[kQueries];
@@ -106,8 +115,15 @@ __global__ void histogram_kernel(const uint64_t* a, std::size_t m, const uint64_
         const std::size_t j = j0 + threadIdx.x;
         if (j >= n) continue;
         for (int q = 0; q < kQueries; ++q)
-            if (q0 + q < m && (!self || j > q0 + q)) atomicAdd(hist + acc[q], 1ULL);
+            if (q0 + q < m && (!self || j > q0 + q)) {
+                if (shared_bins) atomicAdd(bins + acc[q], 1u);
+                else atomicAdd(hist + acc[q], 1ULL);
+            }
     }
+    if (!shared_bins) return;
+    __syncthreads();
+    for (std::size_t x = threadIdx.x; x < n_bins; x += kThreads)
+        if (bins[x]) atomicAdd(hist + x, (unsigned long long)bins[x]);
 }
 
 __global__ void fill_kernel(int32_t* x, std::size_t n, int32_t v) {
@@ -153,8 +169,17 @@ void hamming_histogram_cuda(const uint64_t* a, std::size_t m, const uint64_t* b,
     if (self) b = a, n = m;
     if (m == 0 || n == 0) return;
     const unsigned grid = unsigned((m + kQueries - 1) / kQueries);
-    histogram_kernel<<<grid, kThreads, 0, st>>>(a, m, b, n, n_words, self,
-                                                reinterpret_cast<unsigned long long*>(hist));
+    // A block counts at most kQueries * n pairs: u32 bins suffice below 2^32.
+    int dev = 0, optin = 0;
+    check_cuda(cudaGetDevice(&dev), "hamming_histogram");
+    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), "hamming_histogram");
+    const std::size_t bytes = n_bins * sizeof(uint32_t);
+    const bool shared_bins = sizeof(Tile) + bytes <= std::size_t(optin) && kQueries * n < (std::size_t(1) << 32);
+    if (shared_bins)
+        check_cuda(cudaFuncSetAttribute(histogram_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)),
+                   "hamming_histogram (shared memory)");
+    histogram_kernel<<<grid, kThreads, shared_bins ? bytes : 0, st>>>(
+        a, m, b, n, n_words, self, reinterpret_cast<unsigned long long*>(hist), n_bins, shared_bins);
     check_launch("hamming_histogram");
 }
 

@@ -42,6 +42,25 @@ void nearest_neighbors_cuda(const uint64_t* a, std::size_t m, const uint64_t* b,
 void hamming_histogram_cuda(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
                             std::size_t n_words, bool self, int64_t* hist, std::size_t n_bins, void* stream);
 
+// Tensor-core twins (sm_80+, 1-bit AND MMA; hamming_mma.cu): same results
+// as the popcount path. The histogram keeps per-block bins in shared memory,
+// so n_bins is capped at mma_histogram_max_bins() on the current device.
+void nearest_neighbors_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                                std::size_t n_words, bool self, int k, int32_t* distances, int64_t* indices,
+                                int32_t* column_min, void* stream);
+void hamming_histogram_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                                std::size_t n_words, bool self, int64_t* hist, std::size_t n_bins, void* stream);
+std::size_t mma_histogram_max_bins();
+
+// CPU emulation of the tensor-core kernels, block by block (tests): `n_sms`
+// sizes the top-k splits as the GPU would, `grid` is the number of
+// persistent blocks.
+void nearest_neighbors_mma_emulated(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                                    std::size_t n_words, bool self, int k, int32_t* distances, int64_t* indices,
+                                    int32_t* column_min, int n_sms, int grid);
+void hamming_histogram_mma_emulated(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n,
+                                    std::size_t n_words, bool self, int64_t* hist, std::size_t n_bins, int grid);
+
 // Distances of a 4-row-aligned block of A rows against B rows, row stride
 // `wp` words (a multiple of 8, zero padded). out is ma x nb, stride ldo.
 using BlockDistanceFn = void (*)(const uint64_t* a, std::size_t ma, const uint64_t* b, std::size_t nb,
