@@ -123,6 +123,7 @@ def _check_words(words, name: str, n_snps: int | None = None, per_word: int = 64
         torch = _torch()
         if words.dtype not in (torch.int64, torch.uint64) or words.dim() != 2:
             raise ValueError(f"{name}: expected a 2-D int64/uint64 CUDA tensor of packed words")
+        _check_word_count(words, name, n_snps, per_word)
         return words.contiguous()
     if hasattr(words, "numpy") and not isinstance(words, np.ndarray):  # CPU torch tensor
         words = words.numpy()
@@ -133,9 +134,14 @@ def _check_words(words, name: str, n_snps: int | None = None, per_word: int = 64
         words = words.view(np.uint64)
     if words.dtype != np.uint64:
         raise ValueError(f"{name}: packed words must be uint64, got {words.dtype}")
+    _check_word_count(words, name, n_snps, per_word)
+    return np.ascontiguousarray(words)
+
+
+def _check_word_count(words, name: str, n_snps: int | None, per_word: int) -> None:
+    # the kernels read n_snps / per_word words per row: a mismatch would read past the rows
     if n_snps is not None and words.shape[1] != -(-n_snps // per_word):
         raise ValueError(f"{name}: {words.shape[1]} words per row do not hold {n_snps} SNPs")
-    return np.ascontiguousarray(words)
 
 
 def _empty_like_words(words, shape, dtype_np, dtype_torch_name):

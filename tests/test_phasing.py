@@ -153,6 +153,20 @@ def test_bad_input(rng):
         G([[0, 5]])
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def test_word_count_must_match_n_snps(rng, device):
+    from genofast import kernels
+
+    words = G(rng.integers(0, 3, (3, 100))).words  # 4 genotype words hold 100 SNPs
+    if device == "cuda":
+        import torch
+
+        words = torch.from_numpy(words.view(np.int64)).cuda()
+    for n_snps in (200, 60):  # more SNPs than the words hold would read past each row
+        with pytest.raises(ValueError, match=f"4 words per row do not hold {n_snps} SNPs"):
+            kernels.random_phase(words, n_snps, 0)
+
+
 @pytest.mark.cuda
 def test_cuda_equals_cpu(rng):
     import torch
