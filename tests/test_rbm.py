@@ -266,9 +266,12 @@ def test_cuda_units_match_cpu():
         np.testing.assert_allclose(gs.cpu().numpy(), cs, rtol=1e-4, atol=1e-5)
         gs5, _, _ = kernels.rbm_units(pre[5:].cuda(), b.cuda(), kind, 11, 4, first_row=5)
         np.testing.assert_allclose(gs5.cpu().numpy(), cs[5:], rtol=1e-4, atol=1e-5)
-    s, _, packed = kernels.rbm_units(pre.cuda(), b.cuda(), "bernoulli", 1, 0, pack=True)
-    np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64),
-                                  kernels.pack_haplotypes(s.cpu().numpy().astype(np.uint8)))
+    for m in (1, 64, 65, 300):  # a warp packs 64 units: partial last words, rows shorter than a word
+        s, _, packed = kernels.rbm_units(pre[:, :m].cuda(), b[:m].cuda(), "bernoulli", 1, 0, pack=True)
+        cs, _, cpacked = kernels.rbm_units(pre[:, :m].numpy(), b[:m].numpy(), "bernoulli", 1, 0, pack=True)
+        np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64),
+                                      kernels.pack_haplotypes(s.cpu().numpy().astype(np.uint8)))
+        np.testing.assert_array_equal(packed.cpu().numpy().view(np.uint64), cpacked)
 
 
 def _set(name, value):

@@ -8,26 +8,32 @@
 namespace genofast {
 namespace {
 
-// One thread per unit.
+// One warp per 64 units of a row (a packed word): lane l takes units 64w + l
+// and 64w + 32 + l, so loads and stores are coalesced, and the packed word is
+// two warp ballots, in the same pass.
 __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind,
-                                 uint64_t seed, uint64_t step, uint64_t first_row, float* sample, float* mean) {
-    const std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (i >= n * m) return;
-    // keyed by the element's index in the whole matrix, so a row block draws what the whole would
-    const UnitDraw d = draw_unit(pre[i] + bias[i % m], kind, philox_u32(seed, step, first_row * m + i));
-    sample[i] = d.sample;
-    if (mean) mean[i] = d.mean;
-}
-
-// Packs sampled binary states row by row: one thread per output word.
-__global__ void pack_states_kernel(const float* sample, std::size_t n, std::size_t m, uint64_t* packed) {
+                                 uint64_t seed, uint64_t step, uint64_t first_row, float* sample, float* mean,
+                                 uint64_t* packed) {
     const std::size_t nw = haplotype_words(m);
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t >= n * nw) return;
-    const std::size_t r = t / nw, w = t % nw;
-    uint64_t word = 0;
-    for (std::size_t c = 64 * w; c < m && c < 64 * w + 64; ++c) word |= uint64_t(sample[r * m + c] != 0.0f) << (c & 63);
-    packed[t] = word;
+    const std::size_t word = (blockIdx.x * std::size_t(blockDim.x) + threadIdx.x) / 32;
+    const int lane = threadIdx.x % 32;
+    if (word >= n * nw) return;  // the whole warp: every lane has the same word
+    const std::size_t r = word / nw, c0 = 64 * (word - r * nw);
+    uint32_t bits[2];
+    for (int half = 0; half < 2; ++half) {
+        const std::size_t c = c0 + 32 * half + lane;
+        bool one = false;
+        if (c < m) {
+            const std::size_t i = r * m + c;
+            // keyed by the element's index in the whole matrix, so a row block draws what the whole would
+            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, philox_u32(seed, step, first_row * m + i));
+            sample[i] = d.sample;
+            if (mean) mean[i] = d.mean;
+            one = d.sample != 0.0f;
+        }
+        bits[half] = __ballot_sync(0xFFFFFFFFu, one);
+    }
+    if (packed && lane == 0) packed[word] = uint64_t(bits[0]) | (uint64_t(bits[1]) << 32);
 }
 
 }  // namespace
@@ -37,12 +43,9 @@ void rbm_units_cuda(const float* pre, const float* bias, std::size_t n, std::siz
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
     if (n * m == 0) return;
     cudaStream_t st = cuda_stream(stream);
-    rbm_units_kernel<<<blocks_for(n * m), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step, first_row, sample, mean);
+    rbm_units_kernel<<<blocks_for(n * haplotype_words(m) * 32), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step,
+                                                                                   first_row, sample, mean, packed);
     check_launch("rbm_units");
-    if (packed) {
-        pack_states_kernel<<<blocks_for(n * haplotype_words(m)), kThreads, 0, st>>>(sample, n, m, packed);
-        check_launch("rbm_units (packing)");
-    }
 }
 
 }  // namespace genofast
