@@ -118,16 +118,18 @@ def test_philox_known_answers():
 
 
 @pytest.mark.cuda
-def test_cuda_pack_matches_cpu(rng):
+@pytest.mark.parametrize("n_snps", [1, 31, 32, 33, 63, 64, 65, 1000])  # a warp builds one word: every edge
+def test_cuda_pack_matches_cpu(rng, n_snps):
     import torch
 
-    a = rng.integers(0, 2, (37, 1000), dtype=np.uint8)
-    d = rng.integers(-1, 3, (21, 517)).astype(np.int8)
+    a = rng.integers(0, 2, (37, n_snps), dtype=np.uint8)
+    d = rng.integers(-1, 3, (21, n_snps)).astype(np.int8)
     wa = kernels.pack_haplotypes(torch.from_numpy(a).cuda())
     np.testing.assert_array_equal(wa.cpu().numpy().view(np.uint64), kernels.pack_haplotypes(a))
-    np.testing.assert_array_equal(kernels.unpack_haplotypes(wa, 1000).cpu().numpy(), a)
+    np.testing.assert_array_equal(kernels.unpack_haplotypes(wa, n_snps).cpu().numpy(), a)
     wd = kernels.pack_genotypes(torch.from_numpy(d).cuda())
     np.testing.assert_array_equal(wd.cpu().numpy().view(np.uint64), kernels.pack_genotypes(d))
-    np.testing.assert_array_equal(kernels.unpack_genotypes(wd, 517).cpu().numpy(), d)
-    g = kernels.haplotypes_to_genotypes(wa[:36], 1000)
-    np.testing.assert_array_equal(g.cpu().numpy().view(np.uint64), kernels.haplotypes_to_genotypes(kernels.pack_haplotypes(a[:36]), 1000))
+    np.testing.assert_array_equal(kernels.unpack_genotypes(wd, n_snps).cpu().numpy(), d)
+    g = kernels.haplotypes_to_genotypes(wa[:36], n_snps)
+    np.testing.assert_array_equal(g.cpu().numpy().view(np.uint64),
+                                  kernels.haplotypes_to_genotypes(kernels.pack_haplotypes(a[:36]), n_snps))

@@ -7,45 +7,68 @@
 namespace genofast {
 namespace {
 
-// One thread per output word: simple and bandwidth-bound either way.
+// Pack and unpack: one warp per packed word, lane l on the word's l-th
+// column (and, for haplotypes, the (32 + l)-th), so every load and store of
+// the unpacked side is coalesced; words are built from warp ballots.
+struct WarpWord {
+    std::size_t word, row, col0;
+    int lane;
+};
+
+// This warp's word of an n_rows x nw packed matrix of `per_word` columns each;
+// false (for the whole warp) past the last word.
+__device__ bool warp_word(std::size_t n_rows, std::size_t nw, int per_word, WarpWord& ww) {
+    ww.word = (blockIdx.x * std::size_t(blockDim.x) + threadIdx.x) / 32;
+    ww.lane = threadIdx.x % 32;
+    if (ww.word >= n_rows * nw) return false;
+    ww.row = ww.word / nw;
+    ww.col0 = std::size_t(per_word) * (ww.word - ww.row * nw);
+    return true;
+}
+
+unsigned warps_for(std::size_t words) { return blocks_for(words * 32); }
+
 __global__ void pack_haplotypes_kernel(const uint8_t* alleles, std::size_t n_rows, std::size_t n_snps,
                                        uint64_t* words) {
-    const std::size_t nw = haplotype_words(n_snps);
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t >= n_rows * nw) return;
-    const std::size_t r = t / nw, w = t % nw;
-    const int n = int(min(std::size_t(64), n_snps - 64 * w));
-    words[t] = pack_haplotype_word(alleles + r * n_snps + 64 * w, n);
+    WarpWord ww;
+    if (!warp_word(n_rows, haplotype_words(n_snps), 64, ww)) return;
+    uint32_t half[2];
+    for (int h = 0; h < 2; ++h) {
+        const std::size_t c = ww.col0 + 32 * h + ww.lane;
+        half[h] = __ballot_sync(0xFFFFFFFFu, c < n_snps && (alleles[ww.row * n_snps + c] & 1));
+    }
+    if (ww.lane == 0) words[ww.word] = uint64_t(half[0]) | (uint64_t(half[1]) << 32);
 }
 
 __global__ void unpack_haplotypes_kernel(const uint64_t* words, std::size_t n_rows, std::size_t n_snps,
                                          uint8_t* alleles) {
-    const std::size_t nw = haplotype_words(n_snps);
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t >= n_rows * nw) return;
-    const std::size_t r = t / nw, w = t % nw;
-    const int n = int(min(std::size_t(64), n_snps - 64 * w));
-    unpack_haplotype_word(words[t], alleles + r * n_snps + 64 * w, n);
+    WarpWord ww;
+    if (!warp_word(n_rows, haplotype_words(n_snps), 64, ww)) return;
+    const uint64_t w = words[ww.word];
+    for (int h = 0; h < 2; ++h) {
+        const std::size_t c = ww.col0 + 32 * h + ww.lane;
+        if (c < n_snps) alleles[ww.row * n_snps + c] = uint8_t((w >> (32 * h + ww.lane)) & 1);
+    }
 }
 
 __global__ void pack_genotypes_kernel(const int8_t* dosages, std::size_t n_rows, std::size_t n_snps,
                                       uint64_t* words) {
-    const std::size_t nw = genotype_words(n_snps);
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t >= n_rows * nw) return;
-    const std::size_t r = t / nw, w = t % nw;
-    const int n = int(min(std::size_t(32), n_snps - 32 * w));
-    words[t] = pack_genotype_word(dosages + r * n_snps + 32 * w, n);
+    WarpWord ww;
+    if (!warp_word(n_rows, genotype_words(n_snps), 32, ww)) return;
+    const std::size_t c = ww.col0 + ww.lane;
+    const unsigned code = c < n_snps ? unsigned(uint8_t(dosages[ww.row * n_snps + c]) & 3) : 0;  // -1 -> 3
+    const uint32_t lo = __ballot_sync(0xFFFFFFFFu, code & 1), hi = __ballot_sync(0xFFFFFFFFu, code & 2);
+    if (ww.lane == 0) words[ww.word] = spread_even_bits(lo) | (spread_even_bits(hi) << 1);
 }
 
 __global__ void unpack_genotypes_kernel(const uint64_t* words, std::size_t n_rows, std::size_t n_snps,
                                         int8_t* dosages) {
-    const std::size_t nw = genotype_words(n_snps);
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t >= n_rows * nw) return;
-    const std::size_t r = t / nw, w = t % nw;
-    const int n = int(min(std::size_t(32), n_snps - 32 * w));
-    unpack_genotype_word(words[t], dosages + r * n_snps + 32 * w, n);
+    WarpWord ww;
+    if (!warp_word(n_rows, genotype_words(n_snps), 32, ww)) return;
+    const std::size_t c = ww.col0 + ww.lane;
+    if (c >= n_snps) return;
+    const int code = int((words[ww.word] >> (2 * ww.lane)) & 3);
+    dosages[ww.row * n_snps + c] = code == kGenotypeMissing ? int8_t(-1) : int8_t(code);
 }
 
 __global__ void haplotypes_to_genotypes_kernel(const uint64_t* haplotypes, const uint64_t* missing,
@@ -66,7 +89,7 @@ void pack_haplotypes_cuda(const uint8_t* alleles, std::size_t n_rows, std::size_
                           void* stream) {
     const std::size_t n = n_rows * haplotype_words(n_snps);
     if (n == 0) return;
-    pack_haplotypes_kernel<<<blocks_for(n), kThreads, 0, cuda_stream(stream)>>>(alleles, n_rows, n_snps, words);
+    pack_haplotypes_kernel<<<warps_for(n), kThreads, 0, cuda_stream(stream)>>>(alleles, n_rows, n_snps, words);
     check_launch("pack_haplotypes");
 }
 
@@ -74,7 +97,7 @@ void unpack_haplotypes_cuda(const uint64_t* words, std::size_t n_rows, std::size
                             void* stream) {
     const std::size_t n = n_rows * haplotype_words(n_snps);
     if (n == 0) return;
-    unpack_haplotypes_kernel<<<blocks_for(n), kThreads, 0, cuda_stream(stream)>>>(words, n_rows, n_snps, alleles);
+    unpack_haplotypes_kernel<<<warps_for(n), kThreads, 0, cuda_stream(stream)>>>(words, n_rows, n_snps, alleles);
     check_launch("unpack_haplotypes");
 }
 
@@ -82,7 +105,7 @@ void pack_genotypes_cuda(const int8_t* dosages, std::size_t n_rows, std::size_t 
                          void* stream) {
     const std::size_t n = n_rows * genotype_words(n_snps);
     if (n == 0) return;
-    pack_genotypes_kernel<<<blocks_for(n), kThreads, 0, cuda_stream(stream)>>>(dosages, n_rows, n_snps, words);
+    pack_genotypes_kernel<<<warps_for(n), kThreads, 0, cuda_stream(stream)>>>(dosages, n_rows, n_snps, words);
     check_launch("pack_genotypes");
 }
 
@@ -90,7 +113,7 @@ void unpack_genotypes_cuda(const uint64_t* words, std::size_t n_rows, std::size_
                            void* stream) {
     const std::size_t n = n_rows * genotype_words(n_snps);
     if (n == 0) return;
-    unpack_genotypes_kernel<<<blocks_for(n), kThreads, 0, cuda_stream(stream)>>>(words, n_rows, n_snps, dosages);
+    unpack_genotypes_kernel<<<warps_for(n), kThreads, 0, cuda_stream(stream)>>>(words, n_rows, n_snps, dosages);
     check_launch("unpack_genotypes");
 }
 
