@@ -188,10 +188,14 @@ def test_cuda_equals_cpu(rng):
     gr = phasing.reconcile(gg, pa.to("cuda"), pb.to("cuda"), 5)
     assert gr.n_conflicts == r.n_conflicts
     np.testing.assert_array_equal(gr.hap_a.to("cpu").words, r.hap_a.words)
-    p = rng.random((30, 40)).astype(np.float32)
-    q = rng.random((30, 40)).astype(np.float32)
-    np.testing.assert_allclose(phasing.merge(torch.from_numpy(p).cuda(), torch.from_numpy(q).cuda()).cpu().numpy(),
-                               phasing.merge(p, q), rtol=1e-6)
+    # 1,200 elements (four per thread, 16-byte aligned), 91 (a tail of 3) and 90 from offset 1 (unaligned)
+    for p, q in ((rng.random((30, 40)), rng.random((30, 40))), (rng.random((7, 13)), rng.random((7, 13)))):
+        p, q = p.astype(np.float32), q.astype(np.float32)
+        np.testing.assert_allclose(phasing.merge(torch.from_numpy(p).cuda(), torch.from_numpy(q).cuda()).cpu().numpy(),
+                                   phasing.merge(p, q), rtol=1e-6)
+        gp, gq = torch.from_numpy(p).cuda().flatten()[1:], torch.from_numpy(q).cuda().flatten()[1:]
+        np.testing.assert_allclose(phasing.merge(gp, gq).cpu().numpy(), phasing.merge(p.ravel()[1:], q.ravel()[1:]),
+                                   rtol=1e-6)
 
 
 def test_merge_into_buffer():
