@@ -8,12 +8,15 @@ its defaults (``--epochs`` per family) and selection every ``--eval-every``
 epochs, generates 2,004 haplotypes, and is scored against the real ones:
 allele-frequency r over all SNPs and over SNPs with real frequency <= 0.2
 (seed 003: VAE 0.94, WGAN 0.96), LD-decay r (mean r² by distance), AATS and
-exact copies. Prints seconds of training per family.
+exact copies. Prints seconds of training per family (selection included) and
+the selection's trace. ``--set wgan.batch_size=24`` (JSON values) overrides a default,
+``--set 'wgan.output="bernoulli"'`` draws alleles from the generator's probabilities.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -41,8 +44,15 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None)
+    p.add_argument("--set", action="append", default=[], metavar="FAMILY.OPTION=VALUE",
+                   help="override a model default, e.g. wgan.batch_size=24 (JSON values; repeatable)")
     args = p.parse_args()
     epochs = {k: int(v) for k, v in (kv.split("=") for kv in args.epochs.split(",") if kv)}
+    options: dict[str, dict] = {}
+    for item in args.set:
+        key, value = item.split("=", 1)
+        family, option = key.split(".", 1)
+        options.setdefault(family, {})[option] = json.loads(value)
     h = region(args.cache)
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs", flush=True)
     classes = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}
@@ -50,7 +60,8 @@ def main() -> None:
           f"{'AA_truth':>9}{'AA_syn':>8}{'copies':>7}", flush=True)
     for family in args.families.split(","):
         n_epochs = epochs.get(family, 10)
-        model = classes[family](h.n_snps)
+        model = classes[family](h.n_snps, **options.get(family, {}))
+        print(f"{family}: {model.config}", flush=True)
         t = time.perf_counter()
         model.fit(h, n_epochs, args.seed, eval_every=args.eval_every)
         seconds = time.perf_counter() - t
@@ -59,6 +70,10 @@ def main() -> None:
         decay = quality.ld_decay(h, syn, seed=args.seed)
         a = metrics.aats(h, syn)
         copies = metrics.copies(h, syn).count
+        for row in model.trace:  # the selection's evaluations (1,000 haplotypes each), to see where training stands
+            print(f"  epoch {row['epoch']:>3}: AF r {row['af_r']:.3f}, r2 r {row['ld_r']:.3f}, AATS {row['aats']:.3f} "
+                  f"({row['aa_truth']:.3f}/{row['aa_syn']:.3f}), PCA W {row.get('pca_wasserstein', float('nan')):.3f}"
+                  f"{' (kept)' if row['epoch'] == model.best_epoch else ''}", flush=True)
         print(f"{family:<8}{n_epochs:>7}{seconds:>9.0f}{af.r:>8.3f}{af.r_low:>10.3f}{decay.r:>11.3f}{a.aats:>7.3f}"
               f"{a.aa_truth:>9.3f}{a.aa_syn:>8.3f}{copies:>7}", flush=True)
 

@@ -98,6 +98,22 @@ def test_convolutional_depth_follows_the_snp_count():
     assert critic(torch.sigmoid(out), c).shape == (2, 1)  # one score per pack of 3
 
 
+@pytest.mark.parametrize("output", ["bernoulli", "round"])
+def test_wgan_draws_or_rounds_the_generators_probabilities(haplotypes, output):
+    m = tiny(WGAN, output=output).fit(haplotypes, epochs=1, seed=0)
+    m._train_mode(False)
+    with torch.no_grad():
+        p = m._fake(4000, None, m._torch_generator(9)).numpy()
+        x = m._generate(4000, None, m._torch_generator(9)).numpy()
+    if output == "round":
+        assert np.array_equal(x > 0.5, p > 0.5)
+    else:  # the same latent draws, then one Bernoulli draw per allele: frequencies follow the mean probability
+        assert set(np.unique(x)) <= {0.0, 1.0}
+        assert np.abs(x.mean(0) - p.mean(0)).max() < 0.03
+    with pytest.raises(ValueError, match="output"):
+        tiny(WGAN, output="mean")
+
+
 # --- the model contract --------------------------------------------------------------------
 
 
