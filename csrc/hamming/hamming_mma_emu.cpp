@@ -44,14 +44,14 @@ struct Block {
     const int32_t *pop_a, *pop_b;
     std::unique_ptr<Shared> sh{new Shared()};
     std::vector<uint32_t> bins;
-    Acc acc[mma::kThreads];
+    std::unique_ptr<Acc[]> acc{new Acc[mma::kThreads]};  // 64 KiB: on the heap, whatever the caller's stack
 
     Block(const Plan& plan, const uint64_t* a_, const uint64_t* b_, const int32_t* pa, const int32_t* pb,
           std::size_t n_bins)
         : p(plan), a(a_), b(b_), pop_a(pa), pop_b(pb), bins(n_bins, 0) {}
 
     void tile_counts(std::size_t i0, std::size_t j0) {
-        for (auto& x : acc) std::fill(&x[0][0][0], &x[0][0][0] + 2 * 8 * 4, 0);
+        std::fill(&acc[0][0][0][0], &acc[0][0][0][0] + mma::kThreads * 2 * 8 * 4, 0);
         for (int r = 0; r < mma::kTile; ++r) {
             sh->pa[r] = i0 + r < p.m ? pop_a[i0 + r] : 0;
             sh->pb[r] = j0 + r < p.n ? pop_b[j0 + r] : 0;
