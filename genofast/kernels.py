@@ -310,23 +310,32 @@ def _mma_verified(device) -> bool:
     if index not in _MMA_CHECKED:
         ok = torch.cuda.get_device_capability(index) >= (8, 0)
         if ok:
-            gen = torch.Generator(device="cpu").manual_seed(0)
-            bits = torch.randint(0, 2, (300, 1000), generator=gen, dtype=torch.uint8)
-            bits[10:20] = bits[0]
-            words = pack_haplotypes(bits.to(f"cuda:{index}"))
-            a, b = words[:170], words[170:]
-            for args, k in (((words, None), 1), ((a, b), 1), ((words, None), 5), ((a, b), 5)):
-                fast = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="mma")
-                slow = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="popcount")
-                ok = ok and all(bool(torch.equal(x, y)) for x, y in zip(fast, slow))
-            for args in ((words, None), (a, b)):
-                ok = ok and bool(torch.equal(hamming_histogram(*args, method="mma"),
-                                             hamming_histogram(*args, method="popcount")))
+            try:
+                ok = _mma_matches_popcount(torch, index)
+            except RuntimeError as e:  # e.g. a launch the device refuses
+                ok = False
+                warnings.warn(f"the tensor-core Hamming kernels failed on cuda:{index} ({e})", RuntimeWarning,
+                              stacklevel=3)
             if not ok:
                 warnings.warn(f"the tensor-core Hamming kernels disagreed with the popcount kernels on cuda:{index}; "
                               "using the popcount kernels", RuntimeWarning, stacklevel=3)
         _MMA_CHECKED[index] = ok
     return _MMA_CHECKED[index]
+
+
+def _mma_matches_popcount(torch, index: int) -> bool:
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    bits = torch.randint(0, 2, (300, 1000), generator=gen, dtype=torch.uint8)
+    bits[10:20] = bits[0]
+    words = pack_haplotypes(bits.to(f"cuda:{index}"))
+    a, b = words[:170], words[170:]
+    for args, k in (((words, None), 1), ((a, b), 1), ((words, None), 5), ((a, b), 5)):
+        fast = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="mma")
+        slow = nearest_neighbors(*args, k, return_column_min=args[1] is not None, method="popcount")
+        if not all(bool(torch.equal(x, y)) for x, y in zip(fast, slow)):
+            return False
+    return all(bool(torch.equal(hamming_histogram(*args, method="mma"), hamming_histogram(*args, method="popcount")))
+               for args in ((words, None), (a, b)))
 
 
 def _use_mma(method: str, words, m: int, n: int) -> bool:

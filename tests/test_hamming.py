@@ -228,3 +228,28 @@ def test_cuda_tensor_core_self_check_passes():
     if torch.cuda.get_device_capability() < (8, 0):
         pytest.skip("the tensor-core path needs sm_80 or newer")
     assert kernels._mma_verified(torch.device("cuda"))
+
+
+@pytest.mark.parametrize("outcome", [True, False, RuntimeError("launch refused")])
+def test_tensor_core_self_check_falls_back_to_popcount(monkeypatch, outcome):
+    torch = pytest.importorskip("torch")
+    from types import SimpleNamespace
+
+    def check(torch_, index):
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index: (9, 0))
+    monkeypatch.setattr(kernels, "_mma_matches_popcount", check)
+    monkeypatch.setattr(kernels, "_MMA_CHECKED", {})
+    device = SimpleNamespace(index=3)
+    if outcome is True:
+        assert kernels._mma_verified(device)
+    else:
+        with pytest.warns(RuntimeWarning, match="using the popcount kernels"):
+            assert not kernels._mma_verified(device)
+    monkeypatch.setattr(kernels, "_mma_matches_popcount", None)  # cached: not checked again
+    assert kernels._mma_verified(device) is (outcome is True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index: (7, 5))
+    assert not kernels._mma_verified(SimpleNamespace(index=4))  # below sm_80: never, without a check
