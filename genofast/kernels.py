@@ -311,14 +311,12 @@ def _mma_verified(device) -> bool:
         ok = torch.cuda.get_device_capability(index) >= (8, 0)
         if ok:
             try:
-                ok = _mma_matches_popcount(torch, index)
+                ok, why = _mma_matches_popcount(torch, index), "disagreed with the popcount kernels"
             except RuntimeError as e:  # e.g. a launch the device refuses
-                ok = False
-                warnings.warn(f"the tensor-core Hamming kernels failed on cuda:{index} ({e})", RuntimeWarning,
-                              stacklevel=3)
+                ok, why = False, f"failed ({e})"
             if not ok:
-                warnings.warn(f"the tensor-core Hamming kernels disagreed with the popcount kernels on cuda:{index}; "
-                              "using the popcount kernels", RuntimeWarning, stacklevel=3)
+                warnings.warn(f"the tensor-core Hamming kernels {why} on cuda:{index}; using the popcount kernels",
+                              RuntimeWarning, stacklevel=3)
         _MMA_CHECKED[index] = ok
     return _MMA_CHECKED[index]
 
