@@ -46,14 +46,6 @@ class VAE(TorchGenerator):
         dec = Generator(self.n_snps, cfg["latent"], cfg["width"], cfg["min_width"], c, n_noise=0)
         return {"encoder": enc.to(self.device), "decoder": dec.to(self.device)}
 
-    def _data_init(self, alleles):
-        from ._conv import set_log_odds
-
-        # the decoder starts at the allele frequencies, as the WGAN's generator: learning 10,000 per-SNP offsets
-        # from 0 (rare alleles near -4) through Adam at lr 1e-3 takes thousands of steps, and until then every
-        # rare allele is drawn far too often (low-frequency AF r collapsed on the simulated 10,000-SNP region)
-        set_log_odds(self.nets["decoder"], alleles)
-
     def _optimizers(self):
         torch = torch_module()
         params = [*self.nets["encoder"].parameters(), *self.nets["decoder"].parameters()]
