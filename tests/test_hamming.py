@@ -131,6 +131,15 @@ def test_cuda_equals_cpu(rng, n_snps, k):
 # --- tensor-core path: the CUDA kernel's blocks, emulated on the CPU ---------------------------------------------
 
 
+def tied_pair(rng, m, n, n_snps):
+    """Random A (m rows) and B (n rows) with exact ties: equal rows in A and a copy of one in B."""
+    a = rng.integers(0, 2, (m, n_snps), dtype=np.uint8)
+    b = rng.integers(0, 2, (n, n_snps), dtype=np.uint8)
+    a[m // 3: m // 2] = a[0]
+    b[n // 2] = a[m - 1]
+    return packed(a), packed(b)
+
+
 def emulated(a, b, k, n_sms, grid):
     """The tensor-core kernel run block by block on the CPU (same plan, tiles, epilogues and merges)."""
     from genofast import _core
@@ -144,11 +153,7 @@ def emulated(a, b, k, n_sms, grid):
                                         (805, 150, 1)])
 @pytest.mark.parametrize("k", [1, 4, 32])
 def test_tensor_core_blocks_equal_cpu(rng, n_snps, m, n, k):
-    a = rng.integers(0, 2, (m, n_snps), dtype=np.uint8)
-    b = rng.integers(0, 2, (n, n_snps), dtype=np.uint8)
-    a[m // 3: m // 2] = a[0]  # exact ties: equal rows in A and a copy of one in B
-    b[n // 2] = a[m - 1]
-    ha, hb = packed(a), packed(b)
+    ha, hb = tied_pair(rng, m, n, n_snps)
     # n_sms sets the top-k splits (132: one split per column tile); grid = persistent blocks
     for n_sms, grid in ((1, 1), (132, 7)):
         if k <= n:
@@ -200,11 +205,7 @@ def test_cuda_tensor_cores_equal_cpu(rng, n_snps, m, n, k):
     torch = pytest.importorskip("torch")
     if torch.cuda.get_device_capability() < (8, 0):
         pytest.skip("the tensor-core path needs sm_80 or newer")
-    a = rng.integers(0, 2, (m, n_snps), dtype=np.uint8)
-    b = rng.integers(0, 2, (n, n_snps), dtype=np.uint8)
-    a[m // 3: m // 2] = a[0]
-    b[n // 2] = a[m - 1]
-    ha, hb = packed(a), packed(b)
+    ha, hb = tied_pair(rng, m, n, n_snps)
     ga, gb = ha.to("cuda"), hb.to("cuda")
     if k <= n:
         cpu = kernels.nearest_neighbors(ha, hb, k, return_column_min=True)

@@ -1,32 +1,12 @@
 #include <cuda_runtime.h>
 
 #include "../common/cuda_check.cuh"
+#include "../common/device_helpers.cuh"
 #include "bitpack.cuh"
 #include "bitpack.hpp"
 
 namespace genofast {
 namespace {
-
-// Pack and unpack: one warp per packed word, lane l on the word's l-th
-// column (and, for haplotypes, the (32 + l)-th), so every load and store of
-// the unpacked side is coalesced; words are built from warp ballots.
-struct WarpWord {
-    std::size_t word, row, col0;
-    int lane;
-};
-
-// This warp's word of an n_rows x nw packed matrix of `per_word` columns each;
-// false (for the whole warp) past the last word.
-__device__ bool warp_word(std::size_t n_rows, std::size_t nw, int per_word, WarpWord& ww) {
-    ww.word = (blockIdx.x * std::size_t(blockDim.x) + threadIdx.x) / 32;
-    ww.lane = threadIdx.x % 32;
-    if (ww.word >= n_rows * nw) return false;
-    ww.row = ww.word / nw;
-    ww.col0 = std::size_t(per_word) * (ww.word - ww.row * nw);
-    return true;
-}
-
-unsigned warps_for(std::size_t words) { return blocks_for(words * 32); }
 
 __global__ void pack_haplotypes_kernel(const uint8_t* alleles, std::size_t n_rows, std::size_t n_snps,
                                        uint64_t* words) {

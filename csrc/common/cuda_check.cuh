@@ -22,4 +22,12 @@ inline void check_cuda(cudaError_t err, const char* what) {
 
 inline void check_launch(const char* what) { check_cuda(cudaGetLastError(), what); }
 
+// An attribute of the current device.
+inline int device_attribute(cudaDeviceAttr attr, const char* what) {
+    int dev = 0, v = 0;
+    check_cuda(cudaGetDevice(&dev), what);
+    check_cuda(cudaDeviceGetAttribute(&v, attr, dev), what);
+    return v;
+}
+
 }  // namespace genofast

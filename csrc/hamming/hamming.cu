@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "../common/cuda_check.cuh"
+#include "../common/device_helpers.cuh"
 #include "hamming.cuh"
 #include "hamming.hpp"
 
@@ -126,11 +127,6 @@ __global__ void histogram_kernel(const uint64_t* a, std::size_t m, const uint64_
         if (bins[x]) atomicAdd(hist + x, (unsigned long long)bins[x]);
 }
 
-__global__ void fill_kernel(int32_t* x, std::size_t n, int32_t v) {
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t < n) x[t] = v;
-}
-
 template <int K>
 void launch_nn(const uint64_t* a, std::size_t m, const uint64_t* b, std::size_t n, std::size_t nw, bool self, int k,
                int32_t* distances, int64_t* indices, int32_t* column_min, cudaStream_t st) {
@@ -147,10 +143,7 @@ void nearest_neighbors_cuda(const uint64_t* a, std::size_t m, const uint64_t* b,
     if (n >= (std::size_t(1) << 32)) throw std::invalid_argument("at most 2^32 - 1 reference rows are supported");
     cudaStream_t st = cuda_stream(stream);
     if (self) b = a, n = m;
-    if (column_min && n > 0) {
-        fill_kernel<<<blocks_for(n), kThreads, 0, st>>>(column_min, n, INT_MAX);
-        check_launch("nearest_neighbors (column minima)");
-    }
+    if (column_min) fill_async(column_min, n, INT_MAX, st, "nearest_neighbors (column minima)");
     if (m == 0) return;
     if (k == 1) launch_nn<1>(a, m, b, n, n_words, self, k, distances, indices, column_min, st);
     else if (k <= 2) launch_nn<2>(a, m, b, n, n_words, self, k, distances, indices, column_min, st);
@@ -170,9 +163,7 @@ void hamming_histogram_cuda(const uint64_t* a, std::size_t m, const uint64_t* b,
     if (m == 0 || n == 0) return;
     const unsigned grid = unsigned((m + kQueries - 1) / kQueries);
     // A block counts at most kQueries * n pairs: u32 bins suffice below 2^32.
-    int dev = 0, optin = 0;
-    check_cuda(cudaGetDevice(&dev), "hamming_histogram");
-    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev), "hamming_histogram");
+    const int optin = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin, "hamming_histogram");
     const std::size_t bytes = n_bins * sizeof(uint32_t);
     const bool shared_bins = sizeof(Tile) + bytes <= std::size_t(optin) && kQueries * n < (std::size_t(1) << 32);
     if (shared_bins)

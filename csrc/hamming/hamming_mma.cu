@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "../common/cuda_check.cuh"
+#include "../common/device_helpers.cuh"
 #include "hamming.hpp"
 #include "hamming_mma.cuh"
 
@@ -87,14 +88,8 @@ __global__ void __launch_bounds__(mma::kThreads) mma_kernel(Plan p, const uint64
     }
     long long since_flush = 0;
     for (std::size_t item = blockIdx.x; item < p.items; item += gridDim.x) {
-        std::size_t I, first, last, split = 0;
-        if (M == Mode::topk) {
-            I = item / p.splits, split = item % p.splits;
-            mma::split_range(p, split, first, last);
-        } else {
-            I = item / p.col_tiles, first = item % p.col_tiles, last = first + 1;
-            if (p.self && first < I) continue;  // below the diagonal: the triangle has it
-        }
+        std::size_t I, first, last, split;
+        if (!mma::decode_item(p, item, I, first, last, split)) continue;
         const std::size_t i0 = I * mma::kTile;
         uint64_t list[K];
         for (int c = 0; c < K; ++c) list[c] = kNoKey;
@@ -135,20 +130,8 @@ __global__ void finish_kernel(Plan p, const uint64_t* partial, int32_t* distance
     if (i < p.m) mma::finish_row(p, i, partial, distances, indices);
 }
 
-__global__ void fill_i32_kernel(int32_t* x, std::size_t n, int32_t v) {
-    const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-    if (t < n) x[t] = v;
-}
-
-int device_attribute(cudaDeviceAttr attr) {
-    int dev = 0, v = 0;
-    check_cuda(cudaGetDevice(&dev), "tensor-core Hamming");
-    check_cuda(cudaDeviceGetAttribute(&v, attr, dev), "tensor-core Hamming");
-    return v;
-}
-
 void require_sm80() {
-    if (device_attribute(cudaDevAttrComputeCapabilityMajor) < 8)
+    if (device_attribute(cudaDevAttrComputeCapabilityMajor, "tensor-core Hamming") < 8)
         throw std::invalid_argument("the tensor-core Hamming path needs an sm_80 or newer GPU (1-bit AND MMA)");
 }
 
@@ -176,7 +159,7 @@ void launch(const Plan& p, std::size_t smem, const uint64_t* a, const uint64_t* 
     int per_sm = 0;
     check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, mma::kThreads, smem),
                "tensor-core Hamming (occupancy)");
-    const std::size_t sms = std::size_t(device_attribute(cudaDevAttrMultiProcessorCount));
+    const std::size_t sms = std::size_t(device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
     const unsigned grid = unsigned(std::min<std::size_t>(p.items, sms * std::size_t(std::max(per_sm, 1))));
     kernel<<<grid, mma::kThreads, smem, st>>>(p, a, b, pa, pb, keys, colmin, partial, hist, n_bins);
     check_launch("tensor-core Hamming");
@@ -202,13 +185,10 @@ void nearest_neighbors_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
     require_sm80();
     cudaStream_t st = cuda_stream(stream);
     if (self) b = a, n = m;
-    if (column_min && n > 0) {
-        fill_i32_kernel<<<blocks_for(n), kThreads, 0, st>>>(column_min, n, INT_MAX);
-        check_launch("nearest_neighbors (column minima)");
-    }
+    if (column_min) fill_async(column_min, n, INT_MAX, st, "nearest_neighbors (column minima)");
     if (m == 0 || n == 0) return;
     const Plan p = mma::make_plan(m, n, n_words, self, k, false,
-                                  device_attribute(cudaDevAttrMultiProcessorCount));
+                                  device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
     Scratch pops((m + (self ? 0 : n)) * sizeof(int32_t), st);
     const int32_t* pa = popcounts(pops, a, m, b, n, n_words, self, st);
     const int32_t* pb = self ? pa : pa + m;
@@ -232,7 +212,7 @@ void nearest_neighbors_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
 }
 
 std::size_t mma_histogram_max_bins() {
-    const std::size_t optin = std::size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin));
+    const std::size_t optin = std::size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin, "tensor-core Hamming"));
     return optin > sizeof(Shared) ? (optin - sizeof(Shared)) / sizeof(uint32_t) : 0;
 }
 
@@ -247,7 +227,7 @@ void hamming_histogram_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
     check_cuda(cudaMemsetAsync(hist, 0, n_bins * sizeof(int64_t), st), "hamming_histogram");
     if (self) b = a, n = m;
     if (m == 0 || n == 0) return;
-    const Plan p = mma::make_plan(m, n, n_words, self, 1, true, device_attribute(cudaDevAttrMultiProcessorCount));
+    const Plan p = mma::make_plan(m, n, n_words, self, 1, true, device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
     Scratch pops((m + (self ? 0 : n)) * sizeof(int32_t), st);
     const int32_t* pa = popcounts(pops, a, m, b, n, n_words, self, st);
     launch<Mode::hist, 1>(p, sizeof(Shared) + n_bins * sizeof(uint32_t), a, b, pa, self ? pa : pa + m, nullptr,

@@ -83,10 +83,19 @@ inline Plan make_plan(std::size_t m, std::size_t n, std::size_t nw, bool self, i
     return p;
 }
 
-// Column tiles [first, last) of a top-k item's split.
-GF_HD void split_range(const Plan& p, std::size_t s, std::size_t& first, std::size_t& last) {
-    first = s * p.col_tiles / p.splits;
-    last = (s + 1) * p.col_tiles / p.splits;
+// Item `item` of the plan: row tile I and column tiles [first, last) (top-k:
+// the tiles of split `split`; otherwise the one tile). False for a tile below
+// the diagonal in self mode, which the triangle modes skip.
+GF_HD bool decode_item(const Plan& p, std::size_t item, std::size_t& I, std::size_t& first, std::size_t& last,
+                       std::size_t& split) {
+    if (p.mode == Mode::topk) {
+        I = item / p.splits, split = item % p.splits;
+        first = split * p.col_tiles / p.splits;
+        last = (split + 1) * p.col_tiles / p.splits;
+        return true;
+    }
+    I = item / p.col_tiles, first = item % p.col_tiles, last = first + 1, split = 0;
+    return !(p.self && first < I);
 }
 
 GF_HD void atomic_min_u64(uint64_t* p, uint64_t v) {

@@ -89,14 +89,8 @@ void run(const Plan& p, int grid, Block& blk, uint64_t* keys, int32_t* column_mi
     for (int block = 0; block < grid; ++block) {
         std::fill(blk.bins.begin(), blk.bins.end(), 0u);
         for (std::size_t item = block; item < p.items; item += grid) {
-            std::size_t I, first, last, split = 0;
-            if (p.mode == Mode::topk) {
-                I = item / p.splits, split = item % p.splits;
-                mma::split_range(p, split, first, last);
-            } else {
-                I = item / p.col_tiles, first = item % p.col_tiles, last = first + 1;
-                if (p.self && first < I) continue;
-            }
+            std::size_t I, first, last, split;
+            if (!mma::decode_item(p, item, I, first, last, split)) continue;
             const std::size_t i0 = I * mma::kTile;
             auto lists = std::make_unique<uint64_t[][K]>(mma::kThreads);
             std::fill(&lists[0][0], &lists[0][0] + mma::kThreads * K, kNoKey);

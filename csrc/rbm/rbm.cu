@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "../common/cuda_check.cuh"
+#include "../common/device_helpers.cuh"
 #include "rbm.cuh"
 
 namespace genofast {
@@ -14,17 +15,14 @@ namespace {
 __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_t n, std::size_t m, UnitKind kind,
                                  uint64_t seed, uint64_t step, uint64_t first_row, float* sample, float* mean,
                                  uint64_t* packed) {
-    const std::size_t nw = haplotype_words(m);
-    const std::size_t word = (blockIdx.x * std::size_t(blockDim.x) + threadIdx.x) / 32;
-    const int lane = threadIdx.x % 32;
-    if (word >= n * nw) return;  // the whole warp: every lane has the same word
-    const std::size_t r = word / nw, c0 = 64 * (word - r * nw);
+    WarpWord ww;
+    if (!warp_word(n, haplotype_words(m), 64, ww)) return;
     uint32_t bits[2];
     for (int half = 0; half < 2; ++half) {
-        const std::size_t c = c0 + 32 * half + lane;
+        const std::size_t c = ww.col0 + 32 * half + ww.lane;
         bool one = false;
         if (c < m) {
-            const std::size_t i = r * m + c;
+            const std::size_t i = ww.row * m + c;
             // keyed by the element's index in the whole matrix, so a row block draws what the whole would
             const UnitDraw d = draw_unit(pre[i] + bias[c], kind, philox_u32(seed, step, first_row * m + i));
             sample[i] = d.sample;
@@ -33,7 +31,7 @@ __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_
         }
         bits[half] = __ballot_sync(0xFFFFFFFFu, one);
     }
-    if (packed && lane == 0) packed[word] = uint64_t(bits[0]) | (uint64_t(bits[1]) << 32);
+    if (packed && ww.lane == 0) packed[ww.word] = uint64_t(bits[0]) | (uint64_t(bits[1]) << 32);
 }
 
 }  // namespace
@@ -43,8 +41,8 @@ void rbm_units_cuda(const float* pre, const float* bias, std::size_t n, std::siz
     if (packed && kind != UnitKind::bernoulli) throw std::invalid_argument("only binary units can be bit-packed");
     if (n * m == 0) return;
     cudaStream_t st = cuda_stream(stream);
-    rbm_units_kernel<<<blocks_for(n * haplotype_words(m) * 32), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step,
-                                                                                   first_row, sample, mean, packed);
+    rbm_units_kernel<<<warps_for(n * haplotype_words(m)), kThreads, 0, st>>>(pre, bias, n, m, kind, seed, step,
+                                                                         first_row, sample, mean, packed);
     check_launch("rbm_units");
 }
 
