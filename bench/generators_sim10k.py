@@ -35,6 +35,16 @@ def region(cache: Path | None):
     return h
 
 
+def overrides(items: list[str]) -> dict[str, dict]:
+    """``--set family.option=JSON`` items as {family: {option: value}}."""
+    options: dict[str, dict] = {}
+    for item in items:
+        key, value = item.split("=", 1)
+        family, option = key.split(".", 1)
+        options.setdefault(family, {})[option] = json.loads(value)
+    return options
+
+
 def main() -> None:
     from genofast.models import GAN, GMMN, VAE, WGAN
 
@@ -48,11 +58,7 @@ def main() -> None:
                    help="override a model default, e.g. wgan.batch_size=24 (JSON values; repeatable)")
     args = p.parse_args()
     epochs = {k: int(v) for k, v in (kv.split("=") for kv in args.epochs.split(",") if kv)}
-    options: dict[str, dict] = {}
-    for item in args.set:
-        key, value = item.split("=", 1)
-        family, option = key.split(".", 1)
-        options.setdefault(family, {})[option] = json.loads(value)
+    options = overrides(args.set)
     h = region(args.cache)
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs", flush=True)
     classes = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}

@@ -65,6 +65,14 @@ def make(family: str, n_snps: int, classes=None):
     return {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}[family](n_snps, classes, **OPTIONS[family])
 
 
+def override(items: list[str]):
+    """Apply ``--set family.option=JSON`` items to OPTIONS."""
+    from generators_sim10k import overrides
+
+    for family, opts in overrides(items).items():
+        OPTIONS[family] = {**OPTIONS[family], **opts}
+
+
 def attacks(family, model, train, holdout, syn, seed, shadow_epochs=20):
     """Seed 003's membership attacks: candidates are 1,008 training and the 1,008 held-out haplotypes."""
     from genofast.metrics.membership import black_box, white_box
@@ -127,7 +135,10 @@ def main():
                    "conditionally on super-population")
     p.add_argument("--conditional-epochs", type=int, default=40)
     p.add_argument("--conditional-eval-every", type=int, default=None, help="default: --eval-every; 0: no selection")
+    p.add_argument("--set", action="append", default=[], metavar="FAMILY.OPTION=VALUE",
+                   help="override an option, e.g. 'wgan.output=\"bernoulli\"' (JSON values; repeatable)")
     args = p.parse_args()
+    override(args.set)
     epochs = dict(EPOCHS, **{k: int(v) for k, v in (kv.split("=") for kv in args.epochs.split(",") if kv)})
 
     h = genofast.io.read_hapt(DATA / "805_SNP_1000G_real.hapt.gz", legend=DATA / "805_SNP.legend")
