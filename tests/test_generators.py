@@ -114,6 +114,35 @@ def test_wgan_draws_or_rounds_the_generators_probabilities(haplotypes, output):
         tiny(WGAN, output="mean")
 
 
+def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
+    m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
+    m._train_mode(False)
+    x = torch.tensor(haplotypes, dtype=torch.float32)
+
+    def loss(epoch=None, **config):
+        saved = dict(m.config)
+        m.config.update(config)
+        m.epoch = m.epoch if epoch is None else epoch
+        try:
+            with torch.no_grad():
+                return float(m.loss(x, None, m._torch_generator(9)))
+        finally:
+            m.config.clear()
+            m.config.update(saved)
+
+    rec = loss(kl_weight=0.0)
+    kl = loss(kl_weight=1.0, kl_warmup=0) - rec
+    assert kl > 0
+    for epoch, weight in ((0, 0.2), (1, 0.4), (2, 0.6), (3, 0.8), (7, 0.8)):  # 0.8 * min(1, (epoch + 1) / 4)
+        m.epoch = epoch
+        assert m.kl_weight() == pytest.approx(weight)
+        assert loss(epoch) == pytest.approx(rec + weight * kl, rel=1e-5)
+    assert tiny(VAE).kl_weight() == 1.0  # off by default: the paper's loss
+    for bad in (-1, 1.5):
+        with pytest.raises(ValueError, match="kl_warmup"):
+            tiny(VAE, kl_warmup=bad)
+
+
 # --- the model contract --------------------------------------------------------------------
 
 

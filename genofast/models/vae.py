@@ -13,6 +13,16 @@ rounded (``output="round"``). The paper does not say which; on yelmen805
 (32 epochs, kl_weight 0.5) rounding gave near-modal haplotypes (AF r 0.89,
 rare alleles lost) where drawing gave AF r 0.98.
 Conditional: the one-hot label enters the encoder and the decoder.
+
+``kl_warmup`` (epochs, default 0: off, as in the paper) raises the KL weight
+linearly to ``kl_weight`` over the first epochs (Bowman et al. 2016), so the
+decoder learns to use the latent code before the KL term pulls it toward the
+prior. On yelmen805 (32 epochs, kl_weight 0.5, one seed) a 16-epoch warm-up
+took the kept model's LD r from 0.735 to 0.769 and 3-point r from 0.608 to
+0.679. Starting the decoder at the allele log-odds, as the WGAN's generator
+does, was tried and not kept: the decoder then explained the data by its
+per-SNP offsets alone and never used the latent code (LD r about 0 after 30
+epochs).
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ from __future__ import annotations
 from ._base import check_float, check_int
 from ._torch import TorchGenerator, torch_module
 
-DEFAULTS = dict(latent=32, width=64, min_width=8, batch_size=64, lr=1e-3, kl_weight=1.0, output="bernoulli")
+DEFAULTS = dict(latent=32, width=64, min_width=8, batch_size=64, lr=1e-3, kl_weight=1.0, kl_warmup=0,
+                output="bernoulli")
 
 
 class VAE(TorchGenerator):
@@ -34,6 +45,7 @@ class VAE(TorchGenerator):
             cfg[k] = check_int(cfg[k], k)
         cfg["lr"] = check_float(cfg["lr"], "lr", low_open=True)
         cfg["kl_weight"] = check_float(cfg["kl_weight"], "kl_weight")
+        cfg["kl_warmup"] = check_int(cfg["kl_warmup"], "kl_warmup", 0)
         if cfg["output"] not in ("round", "bernoulli"):
             raise ValueError(f"output must be 'round' or 'bernoulli', got {cfg['output']!r}")
         return cfg
@@ -51,8 +63,13 @@ class VAE(TorchGenerator):
         params = [*self.nets["encoder"].parameters(), *self.nets["decoder"].parameters()]
         return {"vae": torch.optim.Adam(params, self.config["lr"])}
 
+    def kl_weight(self) -> float:
+        """The KL weight in the current epoch: ``kl_weight``, ramped up over the first ``kl_warmup`` epochs."""
+        warmup = self.config["kl_warmup"]
+        return self.config["kl_weight"] * (min(1.0, (self.epoch + 1) / warmup) if warmup else 1.0)
+
     def loss(self, x, c, gen, rows=None):
-        """Negative ELBO per haplotype: reconstruction log loss (summed over SNPs) + kl_weight * KL.
+        """Negative ELBO per haplotype: reconstruction log loss (summed over SNPs) + KL weight * KL.
 
         ``rows`` (distributed training): this process's rows of the batch ``x``;
         the loss is then their part of the whole batch's (divided by its size),
@@ -68,7 +85,7 @@ class VAE(TorchGenerator):
         logits = self.nets["decoder"](z, c)
         rec = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
         kl = 0.5 * group.whole_mean((mean ** 2 + log_var.exp() - 1 - log_var).sum(1), n)
-        return rec + self.config["kl_weight"] * kl
+        return rec + self.kl_weight() * kl
 
     def _step(self, x, c, gen):
         opt = self.optimizers["vae"]
