@@ -108,7 +108,7 @@ def main():
     print(f"privacy-loss null (real haplotypes, {len(null)} halvings of the training individuals): mean "
           f"{np.mean(null):.3f}, sd {np.std(null, ddof=1):.3f}, range {min(null):.3f} to {max(null):.3f}", flush=True)
     rows = {"held-out real (target)": target,
-            "other training individuals (privacy-loss null, mean of 5 halvings)": {"PL mean of 5": float(np.mean(null))}}
+            "other training individuals (privacy-loss null, mean of 5 halvings)": {"PL mean of 5": np.mean(null)}}
     for seed in args.seeds:
         t = time.perf_counter()
         m = RBM(train.n_snps, **args.options).fit(train, seed=seed)
