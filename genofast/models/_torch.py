@@ -67,6 +67,21 @@ def resolve_device(device: str) -> str:
     return device
 
 
+OUTPUTS = ("round", "bernoulli")  # how WGAN and VAE turn P(allele 1) into generated alleles
+
+
+def check_output(output: str) -> str:
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be 'round' or 'bernoulli', got {output!r}")
+    return output
+
+
+def draw_alleles(p, output: str, gen):
+    """Generated alleles from probabilities ``p``: one Bernoulli draw each, or ``p`` itself for ``"round"`` (the
+    sampler rounds it)."""
+    return torch_module().bernoulli(p, generator=gen) if output == "bernoulli" else p
+
+
 def derived_seed(*key) -> int:
     """A 63-bit seed for torch from a tuple of non-negative integers (numpy's SeedSequence mixing)."""
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))

@@ -28,7 +28,7 @@ epochs).
 from __future__ import annotations
 
 from ._base import check_float, check_int
-from ._torch import TorchGenerator, torch_module
+from ._torch import TorchGenerator, check_output, draw_alleles, torch_module
 
 DEFAULTS = dict(latent=32, width=64, min_width=8, batch_size=64, lr=1e-3, kl_weight=1.0, kl_warmup=0,
                 output="bernoulli")
@@ -46,8 +46,7 @@ class VAE(TorchGenerator):
         cfg["lr"] = check_float(cfg["lr"], "lr", low_open=True)
         cfg["kl_weight"] = check_float(cfg["kl_weight"], "kl_weight")
         cfg["kl_warmup"] = check_int(cfg["kl_warmup"], "kl_warmup", 0)
-        if cfg["output"] not in ("round", "bernoulli"):
-            raise ValueError(f"output must be 'round' or 'bernoulli', got {cfg['output']!r}")
+        check_output(cfg["output"])
         return cfg
 
     def _build(self):
@@ -97,7 +96,4 @@ class VAE(TorchGenerator):
     def _generate(self, n, c, gen):
         torch = torch_module()
         z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
-        p = torch.sigmoid(self.nets["decoder"](z, c))
-        if self.config["output"] == "bernoulli":
-            return torch.bernoulli(p, generator=gen)
-        return p
+        return draw_alleles(torch.sigmoid(self.nets["decoder"](z, c)), self.config["output"], gen)

@@ -24,7 +24,7 @@ were chosen to train on a CPU.
 from __future__ import annotations
 
 from ._base import check_float, check_int
-from ._torch import TorchGenerator, torch_module
+from ._torch import TorchGenerator, check_output, draw_alleles, torch_module
 
 DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
                 gp_weight=10.0, pack=3, fine_tune_epoch=None, output="round")
@@ -62,8 +62,7 @@ class WGAN(TorchGenerator):
             raise ValueError(f"betas must be two numbers, got {cfg['betas']!r}")
         if cfg["fine_tune_epoch"] is not None:
             cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
-        if cfg["output"] not in ("round", "bernoulli"):
-            raise ValueError(f"output must be 'round' or 'bernoulli', got {cfg['output']!r}")
+        check_output(cfg["output"])
         self.batch_multiple = cfg["pack"]
         return cfg
 
@@ -129,10 +128,7 @@ class WGAN(TorchGenerator):
         critic.requires_grad_(True)
 
     def _generate(self, n, c, gen):
-        p = self._fake(n, c, gen)
-        if self.config["output"] == "bernoulli":
-            return torch_module().bernoulli(p, generator=gen)
-        return p
+        return draw_alleles(self._fake(n, c, gen), self.config["output"], gen)
 
     def _score(self, x, c):
         """One critic score per haplotype: each is packed with copies of itself."""
