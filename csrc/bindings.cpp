@@ -184,8 +184,9 @@ void bind_cpu(py::module_& m) {
         }
         return py::make_tuple(a2, b2, count);
     });
-    m.def("rbm_units", [](Array<float> pre, Array<float> bias, int kind, uint64_t seed, uint64_t step, uint64_t first_row,
-                          Array<float> sample, std::optional<Array<float>> mean, std::optional<Array<uint64_t>> packed) {
+    m.def("rbm_units", [](Array<float> pre, Array<float> bias, int kind, uint64_t seed, uint64_t step,
+                          uint64_t first_row, Array<float> sample, std::optional<Array<float>> mean,
+                          std::optional<Array<uint64_t>> packed) {
         const std::size_t n = pre.shape(0), m_cols = pre.shape(1);
         float* sp = sample.mutable_data();
         float* mp = mean ? mean->mutable_data() : nullptr;

@@ -107,7 +107,8 @@ __global__ void __launch_bounds__(mma::kThreads) mma_kernel(Plan p, const uint64
                 if (M == Mode::hist) mma::epilogue_hist(p, sh, tid, i0, js, bins);
                 __syncthreads();
             }
-            if (M == Mode::top1 && tid < mma::kTile && row_best != kNoKey) mma::atomic_min_u64(keys + i0 + tid, row_best);
+            if (M == Mode::top1 && tid < mma::kTile && row_best != kNoKey)
+                mma::atomic_min_u64(keys + i0 + tid, row_best);
             if (M == Mode::hist && ++since_flush == mma::kFlushTiles) flush(), since_flush = 0;
         }
         if (M == Mode::topk) {
@@ -130,8 +131,13 @@ __global__ void finish_kernel(Plan p, const uint64_t* partial, int32_t* distance
     if (i < p.m) mma::finish_row(p, i, partial, distances, indices);
 }
 
+// An attribute of the current device; errors name this path.
+int attribute(cudaDeviceAttr attr) { return device_attribute(attr, "tensor-core Hamming"); }
+
+int sm_count() { return attribute(cudaDevAttrMultiProcessorCount); }
+
 void require_sm80() {
-    if (device_attribute(cudaDevAttrComputeCapabilityMajor, "tensor-core Hamming") < 8)
+    if (attribute(cudaDevAttrComputeCapabilityMajor) < 8)
         throw std::invalid_argument("the tensor-core Hamming path needs an sm_80 or newer GPU (1-bit AND MMA)");
 }
 
@@ -159,7 +165,7 @@ void launch(const Plan& p, std::size_t smem, const uint64_t* a, const uint64_t* 
     int per_sm = 0;
     check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, mma::kThreads, smem),
                "tensor-core Hamming (occupancy)");
-    const std::size_t sms = std::size_t(device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
+    const std::size_t sms = std::size_t(sm_count());
     const unsigned grid = unsigned(std::min<std::size_t>(p.items, sms * std::size_t(std::max(per_sm, 1))));
     kernel<<<grid, mma::kThreads, smem, st>>>(p, a, b, pa, pb, keys, colmin, partial, hist, n_bins);
     check_launch("tensor-core Hamming");
@@ -187,8 +193,7 @@ void nearest_neighbors_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
     if (self) b = a, n = m;
     if (column_min) fill_async(column_min, n, INT_MAX, st, "nearest_neighbors (column minima)");
     if (m == 0 || n == 0) return;
-    const Plan p = mma::make_plan(m, n, n_words, self, k, false,
-                                  device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
+    const Plan p = mma::make_plan(m, n, n_words, self, k, false, sm_count());
     Scratch pops((m + (self ? 0 : n)) * sizeof(int32_t), st);
     const int32_t* pa = popcounts(pops, a, m, b, n, n_words, self, st);
     const int32_t* pb = self ? pa : pa + m;
@@ -212,7 +217,7 @@ void nearest_neighbors_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
 }
 
 std::size_t mma_histogram_max_bins() {
-    const std::size_t optin = std::size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin, "tensor-core Hamming"));
+    const std::size_t optin = std::size_t(attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin));
     return optin > sizeof(Shared) ? (optin - sizeof(Shared)) / sizeof(uint32_t) : 0;
 }
 
@@ -227,7 +232,7 @@ void hamming_histogram_mma_cuda(const uint64_t* a, std::size_t m, const uint64_t
     check_cuda(cudaMemsetAsync(hist, 0, n_bins * sizeof(int64_t), st), "hamming_histogram");
     if (self) b = a, n = m;
     if (m == 0 || n == 0) return;
-    const Plan p = mma::make_plan(m, n, n_words, self, 1, true, device_attribute(cudaDevAttrMultiProcessorCount, "tensor-core Hamming"));
+    const Plan p = mma::make_plan(m, n, n_words, self, 1, true, sm_count());
     Scratch pops((m + (self ? 0 : n)) * sizeof(int32_t), st);
     const int32_t* pa = popcounts(pops, a, m, b, n, n_words, self, st);
     launch<Mode::hist, 1>(p, sizeof(Shared) + n_bins * sizeof(uint32_t), a, b, pa, self ? pa : pa + m, nullptr,

@@ -16,7 +16,8 @@ __global__ void random_phase_kernel(const uint64_t* genotypes, std::size_t n, st
     const std::size_t t = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
     if (t >= n * hw) return;
     const std::size_t i = t / hw, w = t % hw;
-    const HaplotypePair p = random_phase_word(genotype_planes(genotypes + i * gw, gw, w), phase_bits(seed, kSaltPhase, i, w));
+    const HaplotypePair p =
+        random_phase_word(genotype_planes(genotypes + i * gw, gw, w), phase_bits(seed, kSaltPhase, i, w));
     hap_a[t] = p.a;
     hap_b[t] = p.b;
     missing[t] = p.missing;
