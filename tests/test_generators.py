@@ -114,6 +114,23 @@ def test_wgan_draws_or_rounds_the_generators_probabilities(haplotypes, output):
         tiny(WGAN, output="mean")
 
 
+def test_wgan_straight_through_shows_the_critic_draws_with_the_probabilities_gradient(haplotypes):
+    m = tiny(WGAN, straight_through=True, output="bernoulli").fit(haplotypes, epochs=1, seed=0)
+    p = torch.rand(3000, N_SNPS).requires_grad_(True)
+    x = m._shown(p, m._torch_generator(9), 3000)
+    want = torch.rand(3000, N_SNPS, generator=m._torch_generator(9)) < p.detach()  # the same uniforms
+    assert torch.equal(x.detach(), want.float())
+    w = torch.randn(N_SNPS)
+    (grad,) = torch.autograd.grad((x * w).sum(), p)  # a linear critic's gradient reaches p unchanged
+    assert torch.equal(grad, w.expand(3000, -1))
+    rows = slice(1000, 2000)  # a share of the batch (distributed training) gets the whole batch's draws
+    assert torch.equal(m._shown(p[rows], m._torch_generator(9), 3000, rows).detach(), want[rows].float())
+    soft = tiny(WGAN).fit(haplotypes, epochs=1, seed=0)
+    assert soft._shown(p, m._torch_generator(9), 3000) is p  # the paper's: the critic sees probabilities
+    with pytest.raises(ValueError, match="output='bernoulli'"):
+        tiny(WGAN, straight_through=True)
+
+
 def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
     m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
     m._train_mode(False)
