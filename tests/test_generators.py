@@ -131,6 +131,27 @@ def test_wgan_straight_through_shows_the_critic_draws_with_the_probabilities_gra
         tiny(WGAN, straight_through=True)
 
 
+def test_critic_linear_adds_a_linear_score_of_the_alleles_and_per_label_alleles(rng):
+    torch.manual_seed(0)
+    plain = Critic(20, width=8, min_width=4, n_classes=2, pack=3)
+    torch.manual_seed(0)
+    critic = Critic(20, width=8, min_width=4, n_classes=2, pack=3, linear=True)
+    x = torch.tensor(rng.random((6, 20)) < 0.4, dtype=torch.float32)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    with torch.no_grad():
+        assert torch.equal(critic(x, c), plain(x, c))  # the linear part starts at zero
+        w = torch.randn(3, 1 + 2, 20)  # per packed haplotype: alleles, alleles with label 0, alleles with label 1
+        critic.linear.weight.copy_(torch.cat([w[i].reshape(-1) for i in range(3)])[None])
+        want = torch.zeros(2, 1)
+        for pack in range(2):
+            for i in range(3):
+                row, label = x[3 * pack + i], int(c[3 * pack + i].argmax())
+                want[pack] += (w[i, 0] * row).sum() + (w[i, 1 + label] * row).sum()
+        torch.testing.assert_close(critic(x, c) - plain(x, c), want)
+    m = tiny(WGAN, critic_linear=True).fit(np.zeros((24, N_SNPS), np.uint8), epochs=1, seed=0)
+    assert m.nets["critic"].linear.weight.shape == (1, 3 * N_SNPS)
+
+
 def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
     m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
     m._train_mode(False)

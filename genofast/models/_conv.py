@@ -127,10 +127,16 @@ class Critic(nn.Module):
     With ``pack`` > 1 the critic judges ``pack`` haplotypes at once (PacGAN,
     Lin et al. 2018): they are stacked as channels, so a batch must be a
     multiple of ``pack``; one score per pack.
+
+    With ``linear`` a linear map of the input alleles is added to the output:
+    the convolutions squeeze the sequence into ``min_width`` channels from the
+    first block on, and a critic that cannot score each SNP's frequency lets
+    the generator's frequencies wander. For conditional models it also sees
+    each allele times each label, i.e. the frequencies per label.
     """
 
     def __init__(self, n_snps: int, width: int, min_width: int, n_classes: int, n_out: int = 1, pack: int = 1,
-                 norm: str = "instance"):
+                 norm: str = "instance", linear: bool = False):
         super().__init__()
         depth = depth_for(n_snps)
         self.n_snps, self.pack, self.length = n_snps, pack, START << depth
@@ -139,10 +145,18 @@ class Critic(nn.Module):
         self.blocks = nn.ModuleList(Block(c_in, c_out, self.length >> i, 0, 0, norm, up=False)
                                     for i, (c_in, c_out) in enumerate(zip([c_first] + ch[1:], ch[1:] + [width])))
         self.output = nn.Linear(width * START, n_out)
+        self.linear = None
+        if linear:
+            self.linear = nn.Linear(pack * n_snps * (1 + n_classes), n_out, bias=False)
+            nn.init.zeros_(self.linear.weight)  # starts as the convolutional critic
 
     def forward(self, x, c=None):
         torch = torch_module()
         b = x.shape[0]
+        skip = 0
+        if self.linear is not None:
+            alleles = x if c is None else torch.cat([x, (c[:, :, None] * x[:, None, :]).flatten(1)], 1)
+            skip = self.linear(alleles.reshape(b // self.pack, -1))
         x = x[:, None, :]
         if c is not None:
             x = torch.cat([x, c[:, :, None].expand(-1, -1, x.shape[2])], 1)
@@ -150,4 +164,4 @@ class Critic(nn.Module):
         x = x.reshape(b // self.pack, self.pack * x.shape[1], self.length)
         for block in self.blocks:
             x = block(x)
-        return self.output(x.flatten(1))
+        return self.output(x.flatten(1)) + skip

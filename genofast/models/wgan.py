@@ -29,6 +29,12 @@ epochs) while the mean probability stayed 0.046 from the data's frequencies;
 with draws the spread stayed 0.3-0.5 (independent SNPs need none) and the error
 fell to 0.017. It requires ``output="bernoulli"``: the generator is then
 trained as the sampler it is used as.
+
+``critic_linear=True`` (not in the paper) adds a linear map of the alleles
+to the critic's score (see :class:`genofast.models._conv.Critic`): on
+yelmen805 with draws the generator's allele frequencies then stay put
+(AF r of the mean probability 0.986-0.996 over 30 epochs, where without it
+it fell from 0.985 to 0.903).
 Batch size and channel widths are not in the paper's text; the defaults here
 were chosen to train on a CPU.
 """
@@ -40,7 +46,7 @@ from ._torch import TorchGenerator, check_output, draw_alleles, torch_module
 
 DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
                 gp_weight=10.0, pack=3, fine_tune_epoch=None, output="round",
-                straight_through=False)
+                straight_through=False, critic_linear=False)
 
 
 def gradient_penalty(critic, real, fake, eps, c=None, pack: int = 1, mean=None):
@@ -77,6 +83,7 @@ class WGAN(TorchGenerator):
             cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
         check_output(cfg["output"])
         cfg["straight_through"] = bool(cfg["straight_through"])
+        cfg["critic_linear"] = bool(cfg["critic_linear"])
         if cfg["straight_through"] and cfg["output"] != "bernoulli":
             raise ValueError("straight_through=True trains the generator as a Bernoulli sampler: it needs "
                              f"output='bernoulli', got {cfg['output']!r}")
@@ -88,7 +95,7 @@ class WGAN(TorchGenerator):
 
         cfg, c = self.config, self.n_classes
         g = Generator(self.n_snps, cfg["latent"], cfg["width"], cfg["min_width"], c, n_noise=2)
-        d = Critic(self.n_snps, cfg["width"], cfg["min_width"], c, pack=cfg["pack"])
+        d = Critic(self.n_snps, cfg["width"], cfg["min_width"], c, pack=cfg["pack"], linear=cfg["critic_linear"])
         return {"generator": g.to(self.device), "critic": d.to(self.device)}
 
     def _data_init(self, alleles):
