@@ -129,6 +129,9 @@ def test_wgan_straight_through_shows_the_critic_draws_with_the_probabilities_gra
     assert soft._shown(p, m._torch_generator(9), 3000) is p  # the paper's: the critic sees probabilities
     with pytest.raises(ValueError, match="output='bernoulli'"):
         tiny(WGAN, straight_through=True)
+    for option in ("straight_through", "critic_linear"):
+        with pytest.raises(ValueError, match=option):
+            tiny(WGAN, **{option: "yes"})
 
 
 def test_critic_linear_adds_a_linear_score_of_the_alleles_and_per_label_alleles(rng):

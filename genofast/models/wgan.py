@@ -82,8 +82,9 @@ class WGAN(TorchGenerator):
         if cfg["fine_tune_epoch"] is not None:
             cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
         check_output(cfg["output"])
-        cfg["straight_through"] = bool(cfg["straight_through"])
-        cfg["critic_linear"] = bool(cfg["critic_linear"])
+        for k in ("straight_through", "critic_linear"):
+            if not isinstance(cfg[k], bool):
+                raise ValueError(f"{k} must be True or False, got {cfg[k]!r}")
         if cfg["straight_through"] and cfg["output"] != "bernoulli":
             raise ValueError("straight_through=True trains the generator as a Bernoulli sampler: it needs "
                              f"output='bernoulli', got {cfg['output']!r}")
