@@ -35,7 +35,8 @@ def simulate(n_haplotypes: int = 1000, n_snps: int = 3000, seed: int = 1, min_ma
     import msprime
 
     if n_haplotypes < 6 or n_haplotypes % 6:
-        raise ValueError(f"n_haplotypes must be a positive multiple of 6 (3 populations x diploids), got {n_haplotypes}")
+        raise ValueError(f"n_haplotypes must be a positive multiple of 6 (3 populations x diploids), "
+                         f"got {n_haplotypes}")
     if n_snps < 1:
         raise ValueError(f"n_snps must be positive, got {n_snps}")
     dem = msprime.Demography()

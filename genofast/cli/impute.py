@@ -103,7 +103,8 @@ def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str,
     with console.status(f"imputing trio children with {learner}"):
         result = impute_trio_file(data, pedigree, out, learner=learner, window=window, seed=seed,
                                   n_jobs=threads or 2)
-    console.print(f"imputed the children's untyped SNPs with {learner} in {sum(result.seconds.values()):.1f} s; wrote {out}")
+    seconds = sum(result.seconds.values())
+    console.print(f"imputed the children's untyped SNPs with {learner} in {seconds:.1f} s; wrote {out}")
 
 
 def _is_unet(path: Path) -> bool:

@@ -293,6 +293,6 @@ def simulate_trios(n_trios: int, n_snps: int, seed: int, *, n_chromosomes: int =
     variants = Variants(chrom, pos, np.array([f"c{c}_{p}" for c, p in zip(chrom, pos)]), np.full(n_snps, "A"),
                         np.full(n_snps, "G"))
     fam = np.arange(1, n_trios + 1)
-    trios = Trios(father.astype(np.int8), mother.astype(np.int8), child, variants,
-                  np.array([f"fa{i}" for i in fam]), np.array([f"mo{i}" for i in fam]), np.array([f"ch{i}" for i in fam]))
+    ids = [np.array([f"{who}{i}" for i in fam]) for who in ("fa", "mo", "ch")]
+    trios = Trios(father.astype(np.int8), mother.astype(np.int8), child, variants, *ids)
     return TrioSimulation(trios, crossovers)

@@ -199,7 +199,8 @@ class UNetImputer:
         return a, b
 
     def _train_batch(self, d, it: int, gen, key) -> float:
-        """One optimiser step on true dosages ``d`` (B, L; -1 missing) with ``it`` iterations; returns the summed loss."""
+        """One optimiser step on true dosages ``d`` (B, L; -1 missing) with ``it`` iterations; returns the summed
+        loss."""
         torch = _torch()
         net, c = self._net, self.config
         known = d >= 0
@@ -355,7 +356,8 @@ class UNetImputer:
             raise ValueError(f"no samples in the {what} genotypes")
         if self.variants is not None and g.variants is not None:
             a, b = self.variants, g.variants
-            same = (np.asarray(a.position) == np.asarray(b.position)) & (np.asarray(a.chrom, str) == np.asarray(b.chrom, str))
+            same = ((np.asarray(a.position) == np.asarray(b.position))
+                    & (np.asarray(a.chrom, str) == np.asarray(b.chrom, str)))
             if not same.all():
                 j = int(np.flatnonzero(~same)[0])
                 raise ValueError(f"SNP {j} of the {what} genotypes ({b.chrom[j]}:{b.position[j]}) is not the "

@@ -18,8 +18,8 @@ DEFINITION = (
     "motif frequencies), 3-point (r of 3-point correlations, when computed) and indistinguishability "
     "(1 − 2·mean |0.5 − classifier accuracy|, when computed). "
     "P is the lowest of the privacy scores: AATS (1 − 2·|AATS − 0.5|), no copies (1 − share of synthetic "
-    "haplotypes that are exact copies of real ones) and, with a holdout, privacy loss (1 − 2·max(0, loss)) and membership "
-    "inference (1 − 2·|AUC − 0.5|): one leak is enough to lose privacy."
+    "haplotypes that are exact copies of real ones) and, with a holdout, privacy loss (1 − 2·max(0, loss)) and "
+    "membership inference (1 − 2·|AUC − 0.5|): one leak is enough to lose privacy."
 )
 
 
