@@ -169,6 +169,7 @@ dist.destroy_process_group()
 # per family at least: labels for WGAN and GMMN, eval_every for WGAN, VAE and GMMN (GMMN also restarts features).
 GENERATOR_CASES = {
     "gan": ("gan", dict(latent=8, batch_size=25), dict(epochs=2, seed=5)),
+    "gan_drawn": ("gan", dict(latent=8, batch_size=25, straight_through=True), dict(epochs=2, seed=6)),
     "wgan": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2),
              dict(epochs=3, seed=5, labels=True, eval_every=1, n_eval=30)),
     "wgan_drawn": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2, straight_through=True,

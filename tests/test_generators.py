@@ -134,6 +134,30 @@ def test_wgan_straight_through_shows_the_critic_draws_with_the_probabilities_gra
             tiny(WGAN, **{option: "yes"})
 
 
+def test_gan_straight_through_starts_at_the_log_odds_and_trains_and_samples_draws(haplotypes):
+    m = tiny(GAN, straight_through=True).fit(haplotypes, epochs=0, seed=0)
+    f = np.clip(haplotypes.mean(0), 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(m.nets["generator"][-1].bias.detach().numpy(), np.log(f / (1 - f)), rtol=1e-6)
+    assert tiny(GAN).fit(haplotypes, epochs=0, seed=0).nets["generator"][-1].bias.abs().max() < 1  # paper's: as built
+    m._train_mode(False)
+    with torch.no_grad():
+        p = m._fake(4000, None, m._torch_generator(9))
+        x = m._generate(4000, None, m._torch_generator(9))
+    assert 0 < float(p.min()) and float(p.max()) < 1  # P(allele 1), not tanh
+    # the same latent draws, then one Bernoulli draw per allele
+    assert set(np.unique(x.numpy())) <= {0.0, 1.0}
+    assert np.abs(x.numpy().mean(0) - p.numpy().mean(0)).max() < 0.03
+    q = torch.rand(50, N_SNPS).requires_grad_(True)
+    shown = m._shown(q, m._torch_generator(9), 50)
+    assert torch.equal(shown.detach(), (torch.rand(50, N_SNPS, generator=m._torch_generator(9)) < q).float())
+    assert tiny(GAN)._shown(q, None, 50) is q  # the paper's: the discriminator sees the outputs
+    m.fit(haplotypes, epochs=1, seed=0)  # trains, and resumes bit for bit
+    again = tiny(GAN, straight_through=True).fit(haplotypes, epochs=1, seed=0)
+    assert same_state(state(m), state(again))
+    with pytest.raises(ValueError, match="straight_through"):
+        tiny(GAN, straight_through=1)
+
+
 def test_critic_linear_adds_a_linear_score_of_the_alleles_and_per_label_alleles(rng):
     torch.manual_seed(0)
     plain = Critic(20, width=8, min_width=4, n_classes=2, pack=3)

@@ -111,16 +111,6 @@ class Generator(nn.Module):
         return x[:, 0, : self.n_snps] + self.bias  # logits; the generated sequence is cropped to the SNP count
 
 
-def set_log_odds(generator, alleles) -> None:
-    """Start a generator's per-SNP logit offsets at the training data's allele log-odds."""
-    import numpy as np
-
-    torch = torch_module()
-    f = np.clip(alleles.mean(axis=0), 1e-3, 1 - 1e-3)
-    with torch.no_grad():
-        generator.bias.copy_(torch.as_tensor(np.log(f / (1 - f)), dtype=torch.float32))
-
-
 class Critic(nn.Module):
     """0/1 (or soft) haplotypes (+ labels) -> halving blocks down to length 4 -> a linear map to ``n_out`` values.
 

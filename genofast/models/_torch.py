@@ -82,6 +82,30 @@ def draw_alleles(p, output: str, gen):
     return torch_module().bernoulli(p, generator=gen) if output == "bernoulli" else p
 
 
+def straight_through(p, gen, n, rows=None):
+    """One 0/1 draw per allele of probabilities ``p`` whose gradient is ``p``'s (the straight-through estimator,
+    Bengio et al. 2013); ``rows`` of a batch of ``n`` (distributed training): the uniforms are drawn for the
+    whole batch and cut to them."""
+    torch = torch_module()
+    u = torch.rand(n, p.shape[1], generator=gen, device=p.device)
+    hard = (u if rows is None else u[rows]) < p.detach()
+    return hard.to(p.dtype) + (p - p.detach())  # exactly 0/1 forward (hard + p - p would round)
+
+
+def set_log_odds(bias, alleles) -> None:
+    """Start a generator's per-SNP output offsets ``bias`` at the training data's allele log-odds."""
+    torch = torch_module()
+    f = np.clip(alleles.mean(axis=0), 1e-3, 1 - 1e-3)
+    with torch.no_grad():
+        bias.copy_(torch.as_tensor(np.log(f / (1 - f)), dtype=bias.dtype))
+
+
+def check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def derived_seed(*key) -> int:
     """A 63-bit seed for torch from a tuple of non-negative integers (numpy's SeedSequence mixing)."""
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))

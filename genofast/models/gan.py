@@ -10,6 +10,14 @@ binary cross-entropy targets above 1, so it is subtracted here (one-sided label
 smoothing, targets in [0.9, 1]). Outputs are rounded to 0/1 (numpy.rint in
 the paper; a tanh output above 0.5 becomes 1).
 
+``straight_through=True`` (not in the paper) makes the generator a Bernoulli
+sampler: a sigmoid output gives P(allele 1), its last layer's biases start at
+the training data's allele log-odds, the discriminator sees one 0/1 draw per
+allele with the gradient passed straight through to the probability (as
+:class:`~genofast.models.WGAN` can), and generated alleles are drawn from it.
+Shown the tanh outputs instead, the discriminator can tell them from 0/1 real
+alleles by their softness alone, and the generator's frequencies wander.
+
 Conditional generation: a one-hot label vector is appended to the latent
 vector and to the discriminator's input.
 """
@@ -17,9 +25,10 @@ vector and to the discriminator's input.
 from __future__ import annotations
 
 from ._base import check_float, check_int
-from ._torch import TorchGenerator, torch_module
+from ._torch import TorchGenerator, check_bool, set_log_odds, straight_through, torch_module
 
-DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1)
+DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1,
+                straight_through=False)
 
 
 def dense_stack(sizes: list[int], slope: float = 0.01):
@@ -46,6 +55,7 @@ class GAN(TorchGenerator):
             cfg[k] = check_float(cfg[k], k, low_open=True)
         cfg["l2"] = check_float(cfg["l2"], "l2")
         cfg["smoothing"] = check_float(cfg["smoothing"], "smoothing", high=1.0)
+        check_bool(cfg["straight_through"], "straight_through")
         return cfg
 
     def _build(self):
@@ -53,6 +63,10 @@ class GAN(TorchGenerator):
         g = dense_stack([k + c, max(1, round(n / 1.2)), max(1, round(n / 1.1)), n])
         d = dense_stack([n + c, max(1, round(n / 2)), max(1, round(n / 3)), 1])
         return {"generator": g.to(self.device), "discriminator": d.to(self.device)}
+
+    def _data_init(self, alleles):
+        if self.config["straight_through"]:
+            set_log_odds(self.nets["generator"][-1].bias, alleles)
 
     def _optimizers(self):
         torch = torch_module()
@@ -68,13 +82,19 @@ class GAN(TorchGenerator):
         return self.config["l2"] * sum((m.weight ** 2).sum() for m in layers)
 
     def _fake(self, n, c, gen, rows=None):
-        """Generated rows (tanh outputs) for ``n`` latent draws with labels ``c`` (n rows or None); ``rows``: only
-        those rows (distributed training), the latent vectors still drawn for all ``n``."""
+        """Generated rows (tanh outputs, or P(allele 1) with ``straight_through``) for ``n`` latent draws with
+        labels ``c`` (n rows or None); ``rows``: only those rows (distributed training), the latent vectors still
+        drawn for all ``n``."""
         torch = torch_module()
         z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
         if rows is not None:
             z, c = z[rows], None if c is None else c[rows]
-        return self.nets["generator"](z if c is None else torch.cat([z, c], 1)).tanh()
+        out = self.nets["generator"](z if c is None else torch.cat([z, c], 1))
+        return out.sigmoid() if self.config["straight_through"] else out.tanh()
+
+    def _shown(self, fake, gen, n, rows=None):
+        """What the discriminator sees of generated rows: themselves, or one straight-through draw per allele."""
+        return straight_through(fake, gen, n, rows) if self.config["straight_through"] else fake
 
     def _logits(self, x, c):
         torch = torch_module()
@@ -94,7 +114,7 @@ class GAN(TorchGenerator):
         n = x.shape[0]
         rows = group.rows(n)  # this process's share; random draws are the whole batch's, cut to it
         with torch.no_grad():
-            fake = self._fake(n, c, gen, rows)
+            fake = self._shown(self._fake(n, c, gen, rows), gen, n, rows)
         smooth = 1 - self.config["smoothing"] * torch.rand(n, 1, generator=gen, device=self.device)[rows]
         xs, cs = x[rows], None if c is None else c[rows]
         # the weight penalty enters the gradient once: in process 0's loss
@@ -107,14 +127,15 @@ class GAN(TorchGenerator):
             opt_d.step()
         d.requires_grad_(False)
         opt_g.zero_grad()
-        out = self._logits(self._fake(n, c, gen, rows), cs)
+        out = self._logits(self._shown(self._fake(n, c, gen, rows), gen, n, rows), cs)
         (self._bce(out, torch.ones_like(out), n) + l2(self.nets["generator"])).backward()
         group.sum_grads(opt_g)
         opt_g.step()
         d.requires_grad_(True)
 
     def _generate(self, n, c, gen):
-        return self._fake(n, c, gen)
+        p = self._fake(n, c, gen)
+        return torch_module().bernoulli(p, generator=gen) if self.config["straight_through"] else p
 
     _score = _logits
 

@@ -44,7 +44,8 @@ were chosen to train on a CPU.
 from __future__ import annotations
 
 from ._base import check_float, check_int
-from ._torch import TorchGenerator, check_output, draw_alleles, torch_module
+from ._torch import (TorchGenerator, check_bool, check_output, draw_alleles, set_log_odds, straight_through,
+                     torch_module)
 
 DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
                 gp_weight=10.0, pack=3, fine_tune_epoch=None, output="round",
@@ -85,8 +86,7 @@ class WGAN(TorchGenerator):
             cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
         check_output(cfg["output"])
         for k in ("straight_through", "critic_linear"):
-            if not isinstance(cfg[k], bool):
-                raise ValueError(f"{k} must be True or False, got {cfg[k]!r}")
+            check_bool(cfg[k], k)
         if cfg["straight_through"] and cfg["output"] != "bernoulli":
             raise ValueError("straight_through=True trains the generator as a Bernoulli sampler: it needs "
                              f"output='bernoulli', got {cfg['output']!r}")
@@ -102,9 +102,7 @@ class WGAN(TorchGenerator):
         return {"generator": g.to(self.device), "critic": d.to(self.device)}
 
     def _data_init(self, alleles):
-        from ._conv import set_log_odds
-
-        set_log_odds(self.nets["generator"], alleles)
+        set_log_odds(self.nets["generator"].bias, alleles)
 
     def _optimizers(self):
         torch = torch_module()
@@ -129,12 +127,7 @@ class WGAN(TorchGenerator):
         """What the critic sees of generated probabilities ``p`` (``rows`` of a batch of ``n``): ``p`` itself, or with
         ``straight_through`` one 0/1 draw per allele whose gradient is ``p``'s (uniforms drawn for the whole
         batch and cut to ``rows``, as the noise is)."""
-        if not self.config["straight_through"]:
-            return p
-        torch = torch_module()
-        u = torch.rand(n, p.shape[1], generator=gen, device=p.device)
-        hard = (u if rows is None else u[rows]) < p.detach()
-        return hard.to(p.dtype) + (p - p.detach())  # exactly 0/1 forward (hard + p - p would round)
+        return straight_through(p, gen, n, rows) if self.config["straight_through"] else p
 
     def _step(self, x, c, gen):
         torch = torch_module()
