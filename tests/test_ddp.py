@@ -173,7 +173,7 @@ GENERATOR_CASES = {
     "wgan": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2),
              dict(epochs=3, seed=5, labels=True, eval_every=1, n_eval=30)),
     "wgan_drawn": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2, straight_through=True,
-                                output="bernoulli", critic_linear=True), dict(epochs=2, seed=6)),
+                                output="bernoulli", critic_linear=True, critic_dense=6), dict(epochs=2, seed=6)),
     "vae": ("vae", dict(latent=3, width=8, min_width=4, batch_size=23),
             dict(epochs=3, seed=7, eval_every=1, n_eval=30)),
     "gmmn": ("gmmn", dict(hidden=16, features=64, batch_size=31, restart_every=2),

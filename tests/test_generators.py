@@ -179,6 +179,32 @@ def test_critic_linear_adds_a_linear_score_of_the_alleles_and_per_label_alleles(
     assert m.nets["critic"].linear.weight.shape == (1, 3 * N_SNPS)
 
 
+def test_critic_dense_adds_a_one_hidden_layer_score_of_the_packed_alleles(rng):
+    torch.manual_seed(0)
+    plain = Critic(20, width=8, min_width=4, n_classes=2, pack=3, linear=True)
+    torch.manual_seed(0)
+    critic = Critic(20, width=8, min_width=4, n_classes=2, pack=3, linear=True, dense=5)
+    x = torch.tensor(rng.random((6, 20)) < 0.4, dtype=torch.float32)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    with torch.no_grad():
+        critic.linear.weight.normal_()
+        plain.linear.weight.copy_(critic.linear.weight)
+        w1, b1 = critic.dense[0].weight.numpy(), critic.dense[0].bias.numpy()
+        w2, b2 = critic.dense[2].weight.numpy(), critic.dense[2].bias.numpy()
+        want = np.zeros((2, 1), np.float32)
+        for pack in range(2):  # per pack: each haplotype's alleles, then its alleles per label
+            v = np.concatenate([np.concatenate([x[i].numpy(), np.kron(c[i].numpy(), x[i].numpy())])
+                                for i in range(3 * pack, 3 * pack + 3)])
+            h = v @ w1.T + b1
+            want[pack] = np.where(h > 0, h, 0.01 * h) @ w2.T + b2
+        np.testing.assert_allclose((critic(x, c) - plain(x, c)).numpy(), want, rtol=1e-4, atol=1e-5)
+    m = tiny(WGAN, critic_dense=7).fit(np.zeros((24, N_SNPS), np.uint8), epochs=1, seed=0)
+    assert m.nets["critic"].dense[0].weight.shape == (7, 3 * N_SNPS)
+    for bad in (-1, 1.5, "8"):
+        with pytest.raises(ValueError, match="critic_dense"):
+            tiny(WGAN, critic_dense=bad)
+
+
 def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
     m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
     m._train_mode(False)

@@ -123,10 +123,16 @@ class Critic(nn.Module):
     first block on, and a critic that cannot score each SNP's frequency lets
     the generator's frequencies wander. For conditional models it also sees
     each allele times each label, i.e. the frequencies per label.
+
+    With ``dense`` > 0 a dense branch over the same inputs, one hidden layer
+    of ``dense`` leaky-ReLU units, adds its score too: it judges linkage
+    between any SNPs of a pack from the first update on, where the
+    convolutional critic learns to tell real haplotypes from the same ones
+    with each SNP shuffled independently over hundreds of updates.
     """
 
     def __init__(self, n_snps: int, width: int, min_width: int, n_classes: int, n_out: int = 1, pack: int = 1,
-                 norm: str = "instance", linear: bool = False):
+                 norm: str = "instance", linear: bool = False, dense: int = 0):
         super().__init__()
         depth = depth_for(n_snps)
         self.n_snps, self.pack, self.length = n_snps, pack, START << depth
@@ -135,18 +141,22 @@ class Critic(nn.Module):
         self.blocks = nn.ModuleList(Block(c_in, c_out, self.length >> i, 0, 0, norm, up=False)
                                     for i, (c_in, c_out) in enumerate(zip([c_first] + ch[1:], ch[1:] + [width])))
         self.output = nn.Linear(width * START, n_out)
-        self.linear = None
+        inputs = pack * n_snps * (1 + n_classes)
+        self.linear = self.dense = None
         if linear:
-            self.linear = nn.Linear(pack * n_snps * (1 + n_classes), n_out, bias=False)
+            self.linear = nn.Linear(inputs, n_out, bias=False)
             nn.init.zeros_(self.linear.weight)  # starts as the convolutional critic
+        if dense:
+            self.dense = nn.Sequential(nn.Linear(inputs, dense), nn.LeakyReLU(SLOPE), nn.Linear(dense, n_out))
 
     def forward(self, x, c=None):
         torch = torch_module()
         b = x.shape[0]
         skip = 0
-        if self.linear is not None:
+        if self.linear is not None or self.dense is not None:
             alleles = x if c is None else torch.cat([x, (c[:, :, None] * x[:, None, :]).flatten(1)], 1)
-            skip = self.linear(alleles.reshape(b // self.pack, -1))
+            alleles = alleles.reshape(b // self.pack, -1)
+            skip = sum(branch(alleles) for branch in (self.linear, self.dense) if branch is not None)
         x = x[:, None, :]
         if c is not None:
             x = torch.cat([x, c[:, :, None].expand(-1, -1, x.shape[2])], 1)

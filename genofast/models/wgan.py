@@ -49,7 +49,7 @@ from ._torch import (TorchGenerator, check_bool, check_output, draw_alleles, set
 
 DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
                 gp_weight=10.0, pack=3, fine_tune_epoch=None, output="round",
-                straight_through=False, critic_linear=False)
+                straight_through=False, critic_linear=False, critic_dense=0)
 
 
 def gradient_penalty(critic, real, fake, eps, c=None, pack: int = 1, mean=None):
@@ -77,6 +77,7 @@ class WGAN(TorchGenerator):
     def _check_config(self, cfg):
         for k in ("latent", "width", "min_width", "batch_size", "n_critic", "pack"):
             cfg[k] = check_int(cfg[k], k)
+        cfg["critic_dense"] = check_int(cfg["critic_dense"], "critic_dense", 0)
         cfg["lr"] = check_float(cfg["lr"], "lr", low_open=True)
         cfg["gp_weight"] = check_float(cfg["gp_weight"], "gp_weight")
         cfg["betas"] = [check_float(b, "betas", high=1.0, high_open=True) for b in cfg["betas"]]
@@ -98,7 +99,8 @@ class WGAN(TorchGenerator):
 
         cfg, c = self.config, self.n_classes
         g = Generator(self.n_snps, cfg["latent"], cfg["width"], cfg["min_width"], c, n_noise=2)
-        d = Critic(self.n_snps, cfg["width"], cfg["min_width"], c, pack=cfg["pack"], linear=cfg["critic_linear"])
+        d = Critic(self.n_snps, cfg["width"], cfg["min_width"], c, pack=cfg["pack"], linear=cfg["critic_linear"],
+                   dense=cfg["critic_dense"])
         return {"generator": g.to(self.device), "critic": d.to(self.device)}
 
     def _data_init(self, alleles):
