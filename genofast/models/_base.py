@@ -98,6 +98,19 @@ def check_int(value, name: str, low: int = 1, high: int | None = None) -> int:
     return int(value)
 
 
+def check_bool(value, name: str) -> bool:
+    """``value`` if it is True or False, or a ValueError naming the argument."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def log_odds(alleles: np.ndarray) -> np.ndarray:
+    """Per-SNP log-odds of allele 1 in 0/1 ``alleles`` (rows x SNPs), frequencies clipped to [1e-3, 1 - 1e-3]."""
+    f = np.clip(alleles.mean(axis=0), 1e-3, 1 - 1e-3)
+    return np.log(f / (1 - f))
+
+
 def check_float(value, name: str, low: float = 0.0, *, low_open: bool = False, high: float | None = None,
                 high_open: bool = False) -> float:
     """``value`` as a finite float within the bounds (open or closed), or a ValueError naming the argument."""

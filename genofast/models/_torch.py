@@ -44,8 +44,8 @@ from ._ddp import ProcessGroup
 from ._gate import fingerprints_from_checkpoint
 from ._selection import trace_from_json, trace_to_json
 from ._base import (as_alleles, check_classes, check_fit_input, check_int, check_sample_count, check_seed,
-                    check_tensor, checked_config, label_indices, load_checkpoint, load_optimizer, optimizer_arrays,
-                    save_checkpoint, training_extras, variants_from_checkpoint)
+                    check_tensor, checked_config, label_indices, load_checkpoint, load_optimizer, log_odds,
+                    optimizer_arrays, save_checkpoint, training_extras, variants_from_checkpoint)
 
 SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
 
@@ -95,15 +95,8 @@ def straight_through(p, gen, n, rows=None):
 def set_log_odds(bias, alleles) -> None:
     """Start a generator's per-SNP output offsets ``bias`` at the training data's allele log-odds."""
     torch = torch_module()
-    f = np.clip(alleles.mean(axis=0), 1e-3, 1 - 1e-3)
     with torch.no_grad():
-        bias.copy_(torch.as_tensor(np.log(f / (1 - f)), dtype=bias.dtype))
-
-
-def check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
+        bias.copy_(torch.as_tensor(log_odds(alleles), dtype=bias.dtype))
 
 
 def derived_seed(*key) -> int:

@@ -24,8 +24,8 @@ vector and to the discriminator's input.
 
 from __future__ import annotations
 
-from ._base import check_float, check_int
-from ._torch import TorchGenerator, check_bool, set_log_odds, straight_through, torch_module
+from ._base import check_bool, check_float, check_int
+from ._torch import TorchGenerator, draw_alleles, set_log_odds, straight_through, torch_module
 
 DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1,
                 straight_through=False)
@@ -134,8 +134,7 @@ class GAN(TorchGenerator):
         d.requires_grad_(True)
 
     def _generate(self, n, c, gen):
-        p = self._fake(n, c, gen)
-        return torch_module().bernoulli(p, generator=gen) if self.config["straight_through"] else p
+        return draw_alleles(self._fake(n, c, gen), "bernoulli" if self.config["straight_through"] else "round", gen)
 
     _score = _logits
 

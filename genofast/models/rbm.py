@@ -29,7 +29,7 @@ from ..matrix import HaplotypeMatrix, Variants
 from ._ddp import ProcessGroup
 from ._rbm_resources import ResourceEstimates
 from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_memory,
-                    check_sample_count, check_seed, check_tensor, label_indices, progress_bar)
+                    check_sample_count, check_seed, check_tensor, label_indices, log_odds, progress_bar)
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -232,13 +232,11 @@ class RBM(ResourceEstimates):
         if self.epoch == 0 and self.updates == 0:
             # Visible biases start at the data's log-odds (Hinton 2010, sec. 8.1):
             # the model then begins with the right allele frequencies.
-            logit = lambda f: np.log(f / (1 - f))  # noqa: E731
-            clipped = lambda x: np.clip(x.mean(axis=0), 1e-3, 1 - 1e-3)  # noqa: E731
-            self.params["a"].copy_(self._tensor(logit(clipped(a))))
+            self.params["a"].copy_(self._tensor(log_odds(a)))
             self.offsets["v"].copy_(self._tensor(a.mean(axis=0)))
             # and each label's visible shift at its own frequencies' log-odds
             for j in range(len(self.classes or ())):
-                shift = logit(clipped(a[idx == j])) - logit(clipped(a)) if (idx == j).any() else 0.0
+                shift = log_odds(a[idx == j]) - log_odds(a) if (idx == j).any() else 0.0
                 self.params["A"][cfg["n_context"] + j] = self._tensor(shift)
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
