@@ -68,6 +68,50 @@ def test_mmd_with_random_features_matches_the_kernel_form(rng):
     assert float(mmd2(sketch, random_features(y, w))) == pytest.approx(want, rel=1e-9)
 
 
+def test_gaussian_random_features_approximate_the_mixture_of_hamming_kernels(rng):
+    a = torch.tensor(rng.integers(0, 2, (6, N_SNPS)), dtype=torch.float32)
+    m = GMMN(N_SNPS, hidden=16, features=40000, kernel=[2.0, 8.0])
+    m._prepare(a, None)
+    m._epoch_start(seed=0)
+    phi = random_features(a, m._projection, m._phase).double().numpy()
+    d = np.abs(a.numpy()[:, None] - a.numpy()[None]).sum(2)  # Hamming distances
+    want = 0.5 * np.exp(-d / 2) + 0.5 * np.exp(-d / 8)  # features split evenly between the two bandwidths
+    assert phi @ phi.T == pytest.approx(want, abs=0.03)
+    assert np.diag(phi @ phi.T) == pytest.approx(1, abs=0.03)
+    for bad in ("rbf", [], [0.0], [-1.0], ["x"]):
+        with pytest.raises(ValueError, match="kernel"):
+            GMMN(N_SNPS, kernel=bad)
+
+
+def test_ema_generator_is_the_average_of_the_iterates_and_generates(haplotypes):
+    m = tiny(GAN, ema=0.8)
+    seen, step = [], m._step
+
+    def recording_step(x, c, gen):
+        if not seen:
+            seen.append([p.detach().clone() for p in m.nets["generator"].parameters()])
+        step(x, c, gen)
+        seen.append([p.detach().clone() for p in m.nets["generator"].parameters()])
+
+    m._step = recording_step
+    m.fit(haplotypes, epochs=2, seed=1)
+    assert len(seen) == 1 + m.updates == 13
+    avg = [p.double().numpy() for p in seen[0]]
+    for t, params in enumerate(seen[1:]):
+        decay = min(0.8, (1 + t) / (10 + t))
+        avg = [decay * a + (1 - decay) * p.double().numpy() for a, p in zip(avg, params)]
+    got = [p.double().numpy() for p in m.nets["generator_ema"].parameters()]
+    assert all(g == pytest.approx(a, abs=1e-6) for g, a in zip(got, avg))
+    assert not np.allclose(got[0], seen[-1][0].numpy())
+    # samples come from the average: a plain GAN holding the averaged weights draws the same haplotypes
+    plain = tiny(GAN)
+    plain.nets["generator"].load_state_dict(m.nets["generator_ema"].state_dict())
+    assert np.array_equal(plain.sample(9, seed=2).to_numpy(), m.sample(9, seed=2, allow_copies=True).to_numpy())
+    for bad in (-0.1, 1.0, "x", float("nan")):
+        with pytest.raises(ValueError, match="ema"):
+            tiny(GAN, ema=bad)
+
+
 def test_gradient_penalty_of_a_linear_critic_is_the_weight_norm_penalty(rng):
     w = torch.tensor(rng.normal(size=6))
     critic = lambda x, c=None: x.reshape(x.shape[0] // 2, -1) @ torch.cat([w, w])  # noqa: E731  packs of 2
@@ -205,6 +249,31 @@ def test_critic_dense_adds_a_one_hidden_layer_score_of_the_packed_alleles(rng):
             tiny(WGAN, critic_dense=bad)
 
 
+def test_generator_dense_adds_a_one_hidden_layer_map_of_latent_and_label_to_the_logits(rng):
+    torch.manual_seed(0)
+    plain = Generator(20, latent=4, width=8, min_width=4, n_classes=2, n_noise=2)
+    torch.manual_seed(0)
+    g = Generator(20, latent=4, width=8, min_width=4, n_classes=2, n_noise=2, dense=5)
+    plain.eval(), g.eval()  # batch norm from running statistics: both see the same inputs
+    z = torch.tensor(rng.normal(size=(6, 4)), dtype=torch.float32)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    with torch.no_grad():
+        assert torch.equal(g(z, c, torch.Generator().manual_seed(1)), plain(z, c, torch.Generator().manual_seed(1)))
+        for p in g.dense.parameters():  # the output layer starts at zero; give it weights to check the branch
+            p.normal_()
+        w1, b1 = g.dense[0].weight.numpy(), g.dense[0].bias.numpy()
+        w2, b2 = g.dense[2].weight.numpy(), g.dense[2].bias.numpy()
+        h = np.concatenate([z.numpy(), c.numpy()], 1) @ w1.T + b1
+        want = np.where(h > 0, h, 0.01 * h) @ w2.T + b2
+        got = g(z, c, torch.Generator().manual_seed(1)) - plain(z, c, torch.Generator().manual_seed(1))
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-4)
+    m = tiny(WGAN, generator_dense=7).fit(np.zeros((24, N_SNPS), np.uint8), epochs=1, seed=0)
+    assert m.nets["generator"].dense[2].weight.shape == (N_SNPS, 7)
+    for bad in (-1, 1.5, "8"):
+        with pytest.raises(ValueError, match="generator_dense"):
+            tiny(WGAN, generator_dense=bad)
+
+
 def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
     m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
     m._train_mode(False)
@@ -257,13 +326,15 @@ def same_trace(a, b):
     return trace_to_json(a) == trace_to_json(b)
 
 
-@pytest.mark.parametrize("cls", FAMILIES)
-def test_resume_is_bit_identical_and_save_load_round_trips(cls, haplotypes, tmp_path):
+@pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
+    (GAN, {"ema": 0.9}), (WGAN, {"ema": 0.9}), (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]})])
+def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
     path = tmp_path / "m.safetensors"
-    whole = tiny(cls, ["A", "B"]).fit(haplotypes, epochs=4, seed=2, labels=labels, eval_every=2, n_eval=30)
-    part = tiny(cls, ["A", "B"]).fit(haplotypes, epochs=2, seed=2, labels=labels, eval_every=2, n_eval=30,
-                                     checkpoint=path)
+    whole = tiny(cls, ["A", "B"], **options).fit(haplotypes, epochs=4, seed=2, labels=labels, eval_every=2,
+                                                 n_eval=30)
+    part = tiny(cls, ["A", "B"], **options).fit(haplotypes, epochs=2, seed=2, labels=labels, eval_every=2,
+                                                n_eval=30, checkpoint=path)
     resumed = load(path)
     assert type(resumed) is cls and resumed.epoch == 2 and same_trace(resumed.trace, part.trace)
     resumed.fit(haplotypes, epochs=4, seed=2, labels=labels, eval_every=2, n_eval=30)

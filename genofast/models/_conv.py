@@ -76,10 +76,17 @@ class Block(nn.Module):
 
 
 class Generator(nn.Module):
-    """Latent vector (+ label) -> (width, 4) -> ``depth`` doubling blocks -> sigmoid P(allele 1) per SNP."""
+    """Latent vector (+ label) -> (width, 4) -> ``depth`` doubling blocks -> sigmoid P(allele 1) per SNP.
+
+    With ``dense`` > 0 a dense branch, one hidden layer of ``dense`` leaky-ReLU
+    units from the latent vector (and label) to every SNP's logit, adds its
+    output to the convolutional one (its output layer starts at zero): the
+    transposed convolutions tie each SNP to its neighbours, and linkage
+    between distant SNPs has to come through the first blocks' few positions.
+    """
 
     def __init__(self, n_snps: int, latent: int, width: int, min_width: int, n_classes: int, n_noise: int,
-                 norm: str = "batch"):
+                 norm: str = "batch", dense: int = 0):
         super().__init__()
         self.n_snps, self.width = n_snps, width
         depth = depth_for(n_snps)
@@ -94,6 +101,12 @@ class Generator(nn.Module):
         # RBMs): Adam moves a per-SNP parameter by about lr per step, so learning 805 offsets from zero through
         # the location channel alone takes thousands of generator steps
         self.bias = nn.Parameter(torch_module().zeros(n_snps))
+        self.dense = None
+        if dense:
+            self.dense = nn.Sequential(nn.Linear(latent + n_classes, dense), nn.LeakyReLU(SLOPE),
+                                       nn.Linear(dense, n_snps))
+            nn.init.zeros_(self.dense[2].weight)
+            nn.init.zeros_(self.dense[2].bias)
 
     def forward(self, z, c=None, gen=None, rows=None):
         """Logits for latent vectors ``z`` (labels ``c``); with ``rows`` (a slice, distributed training) for
@@ -103,12 +116,13 @@ class Generator(nn.Module):
         n = z.shape[0]
         if rows is not None:
             z, c = z[rows], None if c is None else c[rows]
-        x = self.input(z if c is None else torch.cat([z, c], 1)).view(z.shape[0], self.width, START)
-        x = F.leaky_relu(self.input_norm(x), SLOPE)
+        zc = z if c is None else torch.cat([z, c], 1)
+        x = F.leaky_relu(self.input_norm(self.input(zc).view(z.shape[0], self.width, START)), SLOPE)
         for block in self.blocks:
             x = block(x, c, gen, rows, n)
         x = self.output(torch.cat([x, self.location.expand(x.shape[0], 1, x.shape[2])], 1))
-        return x[:, 0, : self.n_snps] + self.bias  # logits; the generated sequence is cropped to the SNP count
+        logits = x[:, 0, : self.n_snps] + self.bias  # the generated sequence is cropped to the SNP count
+        return logits if self.dense is None else logits + self.dense(zc)
 
 
 class Critic(nn.Module):

@@ -15,6 +15,20 @@ Sizes: the paper maps 5,000 latent values through 4,096 hidden units to 5,000
 SNPs with D = 50,000 features; here ``latent`` defaults to the SNP count,
 ``hidden`` to 0.82 x SNPs (4,096 / 5,000) and ``features`` to 10 x SNPs.
 
+``kernel`` (not in the paper): ``"relu"``, the paper's ReLU features, or a
+list of bandwidths h, for random Fourier features of the mixture of Gaussian
+kernels exp(-d / h) over the Hamming distance d (for 0/1 vectors the squared
+Euclidean distance), the features split evenly among the bandwidths:
+phi(x) = sqrt(2 / D) cos(x W + b), W's columns N(0, 2 / h), b uniform on
+[0, 2 pi) (Rahimi and Recht 2007). The first GMMN (Li et al. 2015) matched
+such a mixture; the arc-cosine kernel of ReLU features varies slowly with the
+distance between haplotypes. On yelmen805 (80 epochs) ``kernel=[50, 100,
+200, 400]`` took the worst real-vs-synthetic classifier's |0.5 - accuracy|
+from 0.356 to 0.295, and the conditional model's share of haplotypes
+classified as their own label from 69.5-95.5% to 81.0-100% (120 epochs). With
+either kernel the generated haplotypes sit closer to each other than to real
+ones (AA_syn 0.98-1.00).
+
 Conditional: the paper trains one GMMN per ancestry on that ancestry's
 sketch. Here one generator takes the one-hot label as extra input and the loss
 sums, over the labels in a batch, the MMD between that label's sketch and its
@@ -26,7 +40,8 @@ from __future__ import annotations
 from ._base import check_float, check_int
 from ._torch import TorchGenerator, derived_seed, torch_module
 
-DEFAULTS = dict(latent=None, hidden=None, features=None, batch_size=500, lr=1e-3, restart_every=5)
+DEFAULTS = dict(latent=None, hidden=None, features=None, batch_size=500, lr=1e-3, restart_every=5,
+                kernel="relu", ema=0.0)
 
 
 def _quantiser():
@@ -51,10 +66,23 @@ def quantise(x):
     return _quantiser().apply(x)
 
 
-def random_features(x, projection):
-    """phi(x) = ReLU(x W) / sqrt(D), one row per haplotype."""
+def random_features(x, projection, phase=None):
+    """phi(x) = ReLU(x W) / sqrt(D), one row per haplotype; with a ``phase`` b, sqrt(2 / D) cos(x W + b)."""
     torch = torch_module()
-    return torch.relu(x @ projection) / projection.shape[1] ** 0.5
+    if phase is None:
+        return torch.relu(x @ projection) / projection.shape[1] ** 0.5
+    return torch.cos(x @ projection + phase) * (2 / projection.shape[1]) ** 0.5
+
+
+def check_kernel(kernel):
+    """"relu" or a non-empty list of positive bandwidths."""
+    if isinstance(kernel, str):
+        if kernel != "relu":
+            raise ValueError(f"kernel must be 'relu' or a list of bandwidths, got {kernel!r}")
+        return kernel
+    if not isinstance(kernel, (list, tuple)) or not kernel:
+        raise ValueError(f"kernel must be 'relu' or a non-empty list of bandwidths, got {kernel!r}")
+    return [check_float(h, "kernel bandwidth", low_open=True) for h in kernel]
 
 
 def mmd2(sketch, features, mean=None):
@@ -79,6 +107,7 @@ class GMMN(TorchGenerator):
             if cfg[k] is not None:
                 cfg[k] = check_int(cfg[k], k)
         cfg["lr"] = check_float(cfg["lr"], "lr", low_open=True)
+        cfg["kernel"] = check_kernel(cfg["kernel"])
         return cfg
 
     def _sizes(self):
@@ -110,6 +139,13 @@ class GMMN(TorchGenerator):
         _, _, d = self._sizes()
         g = torch.Generator(device=self.device).manual_seed(derived_seed(seed, 5, period))
         self._projection = torch.randn(self.n_snps, d, generator=g, device=self.device)
+        self._phase = None
+        bandwidths = self.config["kernel"]
+        if bandwidths != "relu":
+            block = torch.arange(d, device=self.device) * len(bandwidths) // d  # each column's bandwidth
+            scale = (2 / torch.tensor(bandwidths, device=self.device, dtype=torch.float32)) ** 0.5
+            self._projection *= scale[block]
+            self._phase = 2 * torch.pi * torch.rand(d, generator=g, device=self.device)
         sketches = []
         with torch.no_grad():
             groups = [None] if self._cond is None else range(self.n_classes)
@@ -117,7 +153,7 @@ class GMMN(TorchGenerator):
                 rows = self._data if k is None else self._data[self._cond[:, k] > 0]
                 total = torch.zeros(d, device=self.device)
                 for s in range(0, rows.shape[0], 2000):  # in chunks: rows x D floats would not fit for large D
-                    total += random_features(rows[s : s + 2000], self._projection).sum(0)
+                    total += random_features(rows[s : s + 2000], self._projection, self._phase).sum(0)
                 sketches.append(total / max(rows.shape[0], 1))
         self._sketches = torch.stack(sketches)
         self._restart = period
@@ -139,7 +175,7 @@ class GMMN(TorchGenerator):
         share = group.rows(n)
         opt.zero_grad()
         fake = self._fake(n, c, gen, share)
-        phi = random_features(fake, self._projection)
+        phi = random_features(fake, self._projection, self._phase)
         if c is None:
             loss = mmd2(self._sketches[0], phi, lambda f: group.column_mean(f, n))
         else:
