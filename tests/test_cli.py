@@ -202,6 +202,14 @@ HOSTILE = [
     (["generate", "rbm.safetensors", "--out", "folder.hapt"], "--out folder.hapt is a folder; give a file name"),
     (["train", "train.hapt", "--out", "train.hapt/m.safetensors"], "cannot write in"),
     (["simulate", "--out", "train.hapt"], "--out train.hapt is a file; give a folder"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "gan", "--option", "ema=1.5"],
+     "--option: ema must be a finite number >= 0 and < 1"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "wgan", "--option", "critics=3"],
+     "--option: WGAN got unknown options ['critics']"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "gmmn", "--option", "kernel"], "give NAME=VALUE"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "vae", "--option", "output=round"],
+     "the value is not JSON"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--option", "ema=0.9"], "--option sets a gan, wgan"),
 ]
 
 
@@ -227,6 +235,24 @@ def test_generate_checks_its_output_before_sampling(trained, monkeypatch):
     for out in ("o.vcf", "o.vcf.gz"):
         r = run("generate", trained / "rbm.safetensors", "--out", trained / out, "-n", "5")
         assert r.exit_code == 1 and "-n must be even" in r.output
+
+
+def test_train_passes_model_options_and_resume_keeps_them(tiny):
+    from genofast.models import load
+
+    ckpt = tiny / "gan.safetensors"
+    args = ["train", tiny / "train.hapt", "--out", ckpt, "--model", "gan", "--eval-every", "0", "--device", "cpu",
+            "--option", "ema=0.9", "--option", "straight_through=true", "--option", "latent=6"]
+    r = run(*args, "--epochs", "1")
+    assert r.exit_code == 0, r.output
+    m = load(ckpt)
+    assert (m.config["ema"], m.config["straight_through"], m.config["latent"]) == (0.9, True, 6)
+    assert "generator_ema" in m.nets and m.epoch == 1
+    r = run(*args, "--epochs", "2", "--resume")
+    assert r.exit_code == 0, r.output
+    assert load(ckpt).epoch == 2
+    r = run(*args[:-2], "--option", "latent=7", "--epochs", "3", "--resume")
+    assert r.exit_code == 1 and "--option latent differs from" in r.output and load(ckpt).epoch == 2
 
 
 def test_train_stops_on_divergence_and_keeps_the_checkpoint(tiny):

@@ -52,6 +52,9 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           decay: float = typer.Option(RBM_DEFAULTS["decay"], help="RBM learning rate at epoch e: lr / (1 + decay·e)."),
           chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
           window: int = typer.Option(3, help="Markov-chain window."),
+          option: Optional[list[str]] = typer.Option(None, "--option", help="gan, wgan, vae, gmmn: a model option "
+                                                     "as NAME=JSON, repeatable (e.g. --option ema=0.999 --option "
+                                                     "'kernel=[50,100]'); the names are each class's DEFAULTS."),
           eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
                                          "and utility on fresh samples; the best epoch is kept (0: never)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
@@ -79,6 +82,9 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     if labels is not None and model.value not in CONDITIONAL:
         raise ValueError(f"--labels makes a conditional {', '.join(CONDITIONAL)}; the {model.value} model takes "
                          "none")
+    if option and model.value not in NEURAL:
+        raise ValueError(f"--option sets a gan, wgan, vae or gmmn option; the {model.value} model has its own flags")
+    options = _model_options(model.value, option or [])
     if model.value in NEURAL:
         check_int(epochs, "--epochs")
         check_int(eval_every, "--eval-every", 0)
@@ -107,7 +113,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             dev = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
         if model.value in NEURAL:
             m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, dev,
-                              distributed)
+                              distributed, options)
         else:
             y = None if labels is None else _labels(h, labels)
             m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
@@ -130,17 +136,48 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def _model_options(kind: str, items: list[str]) -> dict:
+    """``--option NAME=JSON`` items as a dict, each checked by building a small model of ``kind`` with them."""
+    import json
+
+    from ..models import _KINDS
+
+    options = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise ValueError(f"--option {item!r}: give NAME=VALUE, e.g. --option ema=0.999")
+        if name in options:
+            raise ValueError(f"--option {name} is given twice")
+        try:
+            options[name] = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(f"--option {item!r}: the value is not JSON (strings need quotes: "
+                             f"{name}='\"{value}\"')") from None
+    if options:
+        try:
+            _KINDS[kind](8, **options)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"--option: {e}") from None
+    return options
+
+
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
-                  seed: int, device: str, distributed: bool = False):
-    """A GAN, WGAN, VAE or GMMN with its defaults (conditional when labels are given), checkpointed every epoch."""
+                  seed: int, device: str, distributed: bool = False, options: dict | None = None):
+    """A GAN, WGAN, VAE or GMMN with its defaults and ``options`` (conditional when labels are given),
+    checkpointed every epoch."""
     from ..models import _KINDS
 
     cls = _KINDS[kind]
     y = None if labels is None else _labels(h, labels)
+    options = options or {}
     if resume and out.exists():
         m = cls.load(out, device=device)
+        differ = {k: v for k, v in cls(8, **options).config.items() if k in options and m.config[k] != v}
+        if differ:
+            raise ValueError(f"--option {', '.join(differ)} differs from {out}'s; a resumed model keeps its options")
     else:
-        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=device)
+        m = cls(h.n_snps, None if y is None else sorted(set(y)), device=device, **options)
     return m.fit(h, epochs, seed, labels=y, eval_every=eval_every or None, progress=True, checkpoint=out,
                  fingerprint=fingerprints, distributed=distributed)
 
