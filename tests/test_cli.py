@@ -124,7 +124,7 @@ def test_demo_quick(tmp_path):
     assert r.exit_code == 0, r.output
     page = (tmp_path / "demo" / "report.html").read_text()
     assert "RBM" in page and "Bernoulli" in page and 'id="training"' in page
-    for model in ("RBM", "Bernoulli", "Markov"):
+    for model in ("RBM", "Bernoulli", "Markov", "held-out real (120)"):
         assert model in r.output
 
 

@@ -327,7 +327,8 @@ def same_trace(a, b):
 
 
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
-    (GAN, {"ema": 0.9}), (WGAN, {"ema": 0.9}), (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]})])
+    (GAN, {"ema": 0.9, "straight_through": True}), (WGAN, {"ema": 0.9, "generator_dense": 5}),
+    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]})])
 def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
     path = tmp_path / "m.safetensors"
