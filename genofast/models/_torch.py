@@ -38,8 +38,10 @@ exponential moving average of the generator's parameters (``generator_ema``,
 updated after every training batch with decay min(ema, (1 + t) / (10 + t)) at
 update t, batch-norm statistics copied) generates every sample, in evaluation
 too (Yazici et al. 2019: the average of an adversarial generator's iterates
-sits nearer the equilibrium its iterates circle). It is saved and resumed
-with the rest.
+sits nearer the equilibrium its iterates circle). The second term is the
+smaller for the first 9 / (1 - ema) - 10 updates (8,990 for 0.999): until
+then the average weighs mostly the last tenth of the updates so far. It is
+saved and resumed with the rest.
 """
 
 from __future__ import annotations
