@@ -42,10 +42,10 @@ EPOCHS = {"gan": 60, "wgan": 60, "vae": 32, "gmmn": 80}
 # frequencies drift: AF r 0.71 -> 0.25 over 60 epochs), scores each SNP's frequency through a linear term and
 # linkage through a dense branch of 256 units (the convolutions alone learn no linkage in a CPU budget), its
 # generator adds a dense branch of 512 units to its logits (without it, AATS 0.824 and MLP 0.965 after 60
-# epochs), and its generator's learning rate drops 10x from epoch 25 (the paper's second phase: without it the generator
-# collapses onto a few haplotypes once it has learnt linkage, AA_syn 1.000 by epoch 40); the VAE halves the KL
-# weight (at 1, 30 epochs leave the latent nearly unused) and ramps it up over 16 epochs (the decoder learns to
-# use the latent code first)
+# epochs), and its generator's learning rate drops 10x from epoch 25 (the paper's second phase: without it the
+# generator collapses onto a few haplotypes once it has learnt linkage, AA_syn 1.000 by epoch 40); the VAE halves
+# the KL weight (at 1, 30 epochs leave the latent nearly unused) and ramps it up over 16 epochs (the decoder learns
+# to use the latent code first)
 OPTIONS = {"gan": {"lr_generator": 5e-4, "straight_through": True, "ema": 0.999},
            "wgan": {"n_critic": 2, "batch_size": 48, "straight_through": True, "output": "bernoulli",
                     "critic_linear": True, "critic_dense": 256, "generator_dense": 512, "fine_tune_epoch": 25},

@@ -137,7 +137,8 @@ def _rank() -> int:
 
 
 def _model_options(kind: str, items: list[str]) -> dict:
-    """``--option NAME=JSON`` items as a dict, each checked by building a small model of ``kind`` with them."""
+    """``--option NAME=JSON`` items as a dict, each checked (and normalised) by building a small model of ``kind``
+    with them."""
     import json
 
     from ..models import _KINDS
@@ -154,12 +155,13 @@ def _model_options(kind: str, items: list[str]) -> dict:
         except json.JSONDecodeError:
             raise ValueError(f"--option {item!r}: the value is not JSON (strings need quotes: "
                              f"{name}='\"{value}\"')") from None
-    if options:
-        try:
-            _KINDS[kind](8, **options)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"--option: {e}") from None
-    return options
+    if not options:
+        return options
+    try:
+        config = _KINDS[kind](8, **options).config
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"--option: {e}") from None
+    return {k: config[k] for k in options}
 
 
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
@@ -173,7 +175,7 @@ def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int,
     options = options or {}
     if resume and out.exists():
         m = cls.load(out, device=device)
-        differ = {k: v for k, v in cls(8, **options).config.items() if k in options and m.config[k] != v}
+        differ = [k for k, v in options.items() if m.config[k] != v]
         if differ:
             raise ValueError(f"--option {', '.join(differ)} differs from {out}'s; a resumed model keeps its options")
     else:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ._torch import torch_module
+from ._torch import dense_stack, torch_module
 
 nn = torch_module().nn
 F = torch_module().nn.functional
@@ -103,8 +103,7 @@ class Generator(nn.Module):
         self.bias = nn.Parameter(torch_module().zeros(n_snps))
         self.dense = None
         if dense:
-            self.dense = nn.Sequential(nn.Linear(latent + n_classes, dense), nn.LeakyReLU(SLOPE),
-                                       nn.Linear(dense, n_snps))
+            self.dense = dense_stack([latent + n_classes, dense, n_snps], SLOPE)
             nn.init.zeros_(self.dense[2].weight)
             nn.init.zeros_(self.dense[2].bias)
 
@@ -161,7 +160,7 @@ class Critic(nn.Module):
             self.linear = nn.Linear(inputs, n_out, bias=False)
             nn.init.zeros_(self.linear.weight)  # starts as the convolutional critic
         if dense:
-            self.dense = nn.Sequential(nn.Linear(inputs, dense), nn.LeakyReLU(SLOPE), nn.Linear(dense, n_out))
+            self.dense = dense_stack([inputs, dense, n_out], SLOPE)
 
     def forward(self, x, c=None):
         torch = torch_module()

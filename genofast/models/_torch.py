@@ -112,6 +112,17 @@ def set_log_odds(bias, alleles) -> None:
         bias.copy_(torch.as_tensor(log_odds(alleles), dtype=bias.dtype))
 
 
+def dense_stack(sizes: list[int], slope: float = 0.01):
+    """Linear layers of the given sizes with leaky ReLU between them (none after the last)."""
+    nn = torch_module().nn
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(slope))
+    return nn.Sequential(*layers)
+
+
 def derived_seed(*key) -> int:
     """A 63-bit seed for torch from a tuple of non-negative integers (numpy's SeedSequence mixing)."""
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))

@@ -34,21 +34,10 @@ vector and to the discriminator's input.
 from __future__ import annotations
 
 from ._base import check_bool, check_float, check_int
-from ._torch import TorchGenerator, draw_alleles, set_log_odds, straight_through, torch_module
+from ._torch import TorchGenerator, dense_stack, draw_alleles, set_log_odds, straight_through, torch_module
 
 DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1,
                 straight_through=False, ema=0.0)
-
-
-def dense_stack(sizes: list[int], slope: float = 0.01):
-    """Linear layers of the given sizes with leaky ReLU between them (none after the last)."""
-    nn = torch_module().nn
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(slope))
-    return nn.Sequential(*layers)
 
 
 class GAN(TorchGenerator):
