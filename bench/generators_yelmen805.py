@@ -36,7 +36,10 @@ EPOCHS = {"gan": 60, "wgan": 60, "vae": 32, "gmmn": 80}
 # generator learns 5x faster, and its discriminator sees 0/1 draws (straight-through; shown tanh outputs, it
 # scores their softness and the generator collapses: AA_syn 1.000, low-frequency AF r 0.385 after 60 epochs);
 # the GAN samples from the moving average of its generator's weights (the iterates' allele frequencies swing
-# from one evaluation to the next: AF r 0.74-0.94);
+# from one evaluation to the next: AF r 0.74-0.94), its generator's loss holds the frequencies of its iterates
+# (frequency_weight; without it seed 1 lost them after epoch 50, AF r 0.63 at 60), and its sampler's per-SNP offsets
+# are calibrated to the training frequencies (the averaged weights under-draw rare alleles: low-frequency AF r 0.90
+# on seed 2 with the frequency term, 0.71 without);
 # the WGAN takes 2 critic steps per generator step on batches of 48 (more generator updates per second), its
 # critic sees 0/1 draws (straight-through; shown soft probabilities, the critic scores softness and the allele
 # frequencies drift: AF r 0.71 -> 0.25 over 60 epochs), scores each SNP's frequency through a linear term and
@@ -46,7 +49,8 @@ EPOCHS = {"gan": 60, "wgan": 60, "vae": 32, "gmmn": 80}
 # generator collapses onto a few haplotypes once it has learnt linkage, AA_syn 1.000 by epoch 40); the VAE halves
 # the KL weight (at 1, 30 epochs leave the latent nearly unused) and ramps it up over 16 epochs (the decoder learns
 # to use the latent code first)
-OPTIONS = {"gan": {"lr_generator": 5e-4, "straight_through": True, "ema": 0.999},
+OPTIONS = {"gan": {"lr_generator": 5e-4, "straight_through": True, "ema": 0.999, "frequency_weight": 1.0,
+                   "calibrate": True},
            "wgan": {"n_critic": 2, "batch_size": 48, "straight_through": True, "output": "bernoulli",
                     "critic_linear": True, "critic_dense": 256, "generator_dense": 512, "fine_tune_epoch": 25},
            "vae": {"kl_weight": 0.5, "kl_warmup": 16}, "gmmn": {}}

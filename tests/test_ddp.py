@@ -167,16 +167,18 @@ dist.destroy_process_group()
 
 # Batch sizes give uneven shares (WGAN: 9 packs of 3 -> 4 and 5 packs); one conditional and one selecting case
 # per family at least: labels for WGAN and GMMN, eval_every for WGAN, VAE and GMMN (GMMN also restarts features);
-# averaged generators (ema) in the drawn cases.
+# averaged generators (ema) in the drawn cases, the GAN's per-label frequency term and calibration in gan_drawn.
 GENERATOR_CASES = {
     "gan": ("gan", dict(latent=8, batch_size=25), dict(epochs=2, seed=5)),
-    "gan_drawn": ("gan", dict(latent=8, batch_size=25, straight_through=True, ema=0.9), dict(epochs=2, seed=6)),
+    "gan_drawn": ("gan", dict(latent=8, batch_size=25, straight_through=True, ema=0.9, frequency_weight=2.0,
+                              calibrate=True),
+                  dict(epochs=2, seed=6, labels=True)),
     "wgan": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2),
              dict(epochs=3, seed=5, labels=True, eval_every=1, n_eval=30)),
     "wgan_drawn": ("wgan", dict(latent=4, width=8, min_width=4, batch_size=27, n_critic=2, straight_through=True,
                                 output="bernoulli", critic_linear=True, critic_dense=6, generator_dense=5, ema=0.9),
                    dict(epochs=2, seed=8)),
-    "vae": ("vae", dict(latent=3, width=8, min_width=4, batch_size=23),
+    "vae": ("vae", dict(latent=3, width=8, min_width=4, batch_size=23, frequency_weight=2.0),
             dict(epochs=3, seed=7, eval_every=1, n_eval=30)),
     "gmmn": ("gmmn", dict(hidden=16, features=64, batch_size=31, restart_every=2),
              dict(epochs=3, seed=5, labels=True, eval_every=2, n_eval=30)),

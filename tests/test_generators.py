@@ -9,6 +9,7 @@ torch = pytest.importorskip("torch")
 
 from genofast.metrics.membership import attack_accuracy, black_box, white_box  # noqa: E402
 from genofast.models import GAN, GMMN, VAE, WGAN, CopiesError, fingerprints, load  # noqa: E402
+from genofast.models._torch import CALIBRATION_DRAWS, calibrated_offsets  # noqa: E402
 from genofast.models._conv import Critic, Generator, depth_for  # noqa: E402
 from genofast.models.gmmn import mmd2, quantise, random_features  # noqa: E402
 from genofast.models.wgan import gradient_penalty  # noqa: E402
@@ -110,6 +111,72 @@ def test_ema_generator_is_the_average_of_the_iterates_and_generates(haplotypes):
     for bad in (-0.1, 1.0, "x", float("nan")):
         with pytest.raises(ValueError, match="ema"):
             tiny(GAN, ema=bad)
+
+
+def test_frequency_term_tracks_generated_means_per_label_and_pulls_toward_the_training_frequencies(rng, haplotypes):
+    labels = np.repeat(["A", "B"], 30)
+    m = tiny(GAN, ["A", "B"], straight_through=True, frequency_weight=3.0)
+    m.fit(haplotypes, epochs=0, seed=1, labels=labels)  # builds the tracker; no update
+    target = np.stack([haplotypes[:30].mean(0), haplotypes[30:].mean(0)])
+    track = m.nets["frequencies"]
+    assert track.target.double().numpy() == pytest.approx(target, abs=1e-6)
+    assert torch.equal(track.mean, track.target)
+    before = track.mean.double().numpy().copy()
+    p = torch.tensor(rng.random((5, N_SNPS)), dtype=torch.float32, requires_grad=True)
+    idx = np.array([0, 0, 0, 0, 0])  # label B absent from the batch: its mean stays
+    loss = m._frequency_loss(p, m._onehot(idx), n=5)
+    mean = before.copy()
+    mean[0] = 0.99 * before[0] + 0.01 * p.detach().double().numpy().mean(0)
+    assert track.mean.double().numpy() == pytest.approx(mean, abs=1e-6)
+    gap = (mean[idx] - target[idx]) / np.maximum(target[idx] * (1 - target[idx]), 1e-3)
+    assert float(loss.detach()) == pytest.approx(3.0 * (gap * p.detach().double().numpy()).sum() / 5, abs=2e-6)
+    loss.backward()
+    assert p.grad.double().numpy() == pytest.approx(3.0 * gap / 5, abs=1e-6)
+    # against a frozen random discriminator the generator's frequencies drift far; the term holds them
+    off = {}
+    for w in (0.0, 10.0):
+        g = tiny(GAN, straight_through=True, frequency_weight=w, lr_discriminator=1e-9, lr_generator=3e-3)
+        g.fit(haplotypes, epochs=30, seed=2)
+        off[w] = np.abs(g.sample(2000, seed=3, allow_copies=True).to_numpy().mean(0) - haplotypes.mean(0)).mean()
+    assert off[10.0] < 0.06 and off[0.0] > 0.3
+    for bad in (-1.0, "x", float("nan")):
+        with pytest.raises(ValueError, match="frequency_weight"):
+            tiny(GAN, straight_through=True, frequency_weight=bad)
+    with pytest.raises(ValueError, match="frequency_weight needs straight_through"):
+        tiny(GAN, frequency_weight=1.0)
+
+
+def test_calibrated_offsets_match_the_target_means(rng):
+    logits = torch.tensor(rng.normal(0, 3, (500, 6)))
+    target = torch.tensor([0.0, 0.01, 0.2, 0.5, 0.93, 1.0], dtype=torch.float64)
+    d = calibrated_offsets(logits, target).numpy()
+    means = (1 / (1 + np.exp(-(logits.numpy() + d)))).mean(0)
+    assert means[1:5] == pytest.approx(target.numpy()[1:5], abs=1e-9)
+    assert means[0] < 1e-6 and means[5] > 1 - 1e-6  # monomorphic: pushed to the bound
+
+
+@pytest.mark.parametrize("cls, options", [(GAN, {"straight_through": True}), (VAE, {})])
+def test_calibrated_sampler_draws_the_training_frequencies_per_label(cls, options, rng):
+    a = (rng.random((120, N_SNPS)) < np.linspace(0.02, 0.9, N_SNPS)).astype(np.uint8)
+    a[60:, :5] = 0  # label B never carries the first five alleles
+    labels = np.repeat(["A", "B"], 60)
+    m = tiny(cls, ["A", "B"], calibrate=True, **options).fit(a, epochs=2, seed=1, labels=labels)
+    plain = tiny(cls, ["A", "B"], **options).fit(a, epochs=2, seed=1, labels=labels)
+    assert same_state({k: v for k, v in state(m).items() if not k.startswith("frequencies.")}, state(plain))
+    for lab, rows in (("A", slice(0, 60)), ("B", slice(60, None))):
+        want = a[rows].mean(0)
+        got = m.sample(6000, seed=2, labels=lab, allow_copies=True).to_numpy().mean(0)
+        before = plain.sample(6000, seed=2, labels=lab, allow_copies=True).to_numpy().mean(0)
+        assert np.abs(got - want).max() < 0.03 < np.abs(before - want).max()
+    # the offsets are those of CALIBRATION_DRAWS latent draws keyed by the seed and the epoch
+    logits = m._sample_logits(CALIBRATION_DRAWS, m._onehot(np.zeros(CALIBRATION_DRAWS, int)),
+                              m._torch_generator(1, 5, 2))
+    want = calibrated_offsets(logits.detach(), torch.tensor(a[:60].mean(0), dtype=torch.float32))
+    assert torch.equal(m.nets["frequencies"].offset[0], want)
+    with pytest.raises(ValueError, match="calibrate"):
+        tiny(cls, calibrate="yes", **options)
+    with pytest.raises(ValueError, match="calibrate needs"):
+        tiny(cls, calibrate=True, **{GAN: {}, VAE: {"output": "round"}}[cls])
 
 
 def test_gradient_penalty_of_a_linear_critic_is_the_weight_norm_penalty(rng):
@@ -327,8 +394,9 @@ def same_trace(a, b):
 
 
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
-    (GAN, {"ema": 0.9, "straight_through": True}), (WGAN, {"ema": 0.9, "generator_dense": 5}),
-    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]})])
+    (GAN, {"ema": 0.9, "straight_through": True, "frequency_weight": 2.0, "calibrate": True}),
+    (WGAN, {"ema": 0.9, "generator_dense": 5}),
+    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]}), (VAE, {"frequency_weight": 2.0, "calibrate": True})])
 def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
     path = tmp_path / "m.safetensors"

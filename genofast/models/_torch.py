@@ -42,6 +42,29 @@ sits nearer the equilibrium its iterates circle). The second term is the
 smaller for the first 9 / (1 - ema) - 10 updates (8,990 for 0.999): until
 then the average weighs mostly the last tenth of the updates so far. It is
 saved and resumed with the rest.
+
+Allele-frequency term (``frequency_weight`` = w > 0; GAN with straight-through
+draws, VAE): the generator's loss gains w * sum_s g_s * mean_b p_bs, where p is
+the generator's P(allele 1), g_s = (m_s - f_s) / max(f_s (1 - f_s), 1e-3), f the
+training allele frequencies and m an exponential moving average (decay 0.99 per
+batch) of the generator's mean P(allele 1). The division by f(1 - f) offsets
+the factor p(1 - p) by which a probability moves its logit, so rare SNPs are
+held as firmly as common ones. The generated mean is the average of the last hundred
+batches, not the current batch's: a term in the current batch's squared
+deviation would also penalise the spread between haplotypes (the linkage).
+Per label for a conditional model. A proportional controller on the
+frequencies, not a change of the adversarial game: with zero deviation the
+term has no gradient.
+
+Calibrated sampler (``calibrate``; GAN with straight-through draws, VAE with
+Bernoulli output): per SNP (and label), an offset added to the sampler's
+logits so that its mean P(allele 1) over 4,096 latent draws (keyed by the
+seed and epoch) equals the training allele frequency; fitted by bisection
+after each evaluated epoch (before its samples are drawn, so the kept state
+carries its own offsets) and after the last epoch without selection. Training
+never sees the offsets. A shift of a SNP's logit in every haplotype alike:
+frequencies exact at the price of where in the haplotype backgrounds the
+added or removed alleles fall.
 """
 
 from __future__ import annotations
@@ -56,9 +79,10 @@ from ..matrix import HaplotypeMatrix, Variants
 from ._ddp import ProcessGroup
 from ._gate import fingerprints_from_checkpoint
 from ._selection import trace_from_json, trace_to_json
-from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_sample_count, check_seed,
-                    check_tensor, checked_config, label_indices, load_checkpoint, load_optimizer, log_odds,
-                    optimizer_arrays, save_checkpoint, training_extras, variants_from_checkpoint)
+from ._base import (as_alleles, check_bool, check_classes, check_fit_input, check_float, check_int,
+                    check_sample_count, check_seed, check_tensor, checked_config, label_indices, load_checkpoint,
+                    load_optimizer, log_odds, optimizer_arrays, save_checkpoint, training_extras,
+                    variants_from_checkpoint)
 
 SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
 
@@ -123,6 +147,37 @@ def dense_stack(sizes: list[int], slope: float = 0.01):
     return nn.Sequential(*layers)
 
 
+FREQUENCY_DECAY = 0.99  # per batch: the tracked generated frequencies remember about the last 100 batches
+FREQUENCY_FLOOR = 1e-3  # least f(1 - f) dividing a SNP's frequency gap (monomorphic SNPs)
+
+
+CALIBRATION_DRAWS = 4096  # latent draws per label over which calibrated offsets match the training frequencies
+
+
+def _frequency_tracker(n_groups: int, n_snps: int):
+    """Buffers (saved, resumed and restored with the networks), per label: the training allele frequencies, an
+    exponential moving average of the generator's mean P(allele 1) (``frequency_weight``) and the sampler's
+    calibrated logit offsets (``calibrate``)."""
+    torch = torch_module()
+    track = torch.nn.Module()
+    for name in ("target", "mean", "offset"):
+        track.register_buffer(name, torch.zeros(n_groups, n_snps))
+    return track
+
+
+def calibrated_offsets(logits, target, steps: int = 60):
+    """Per column s, the offset d_s with mean over rows of sigmoid(logits[:, s] + d_s) = target[s] (bisection
+    on [-30, 30]; the mean is increasing in d_s)."""
+    torch = torch_module()
+    low = torch.full_like(target, -30.0)
+    high = torch.full_like(target, 30.0)
+    for _ in range(steps):
+        mid = (low + high) / 2
+        above = torch.sigmoid(logits + mid).mean(0) > target
+        high, low = torch.where(above, mid, high), torch.where(above, low, mid)
+    return (low + high) / 2
+
+
 def derived_seed(*key) -> int:
     """A 63-bit seed for torch from a tuple of non-negative integers (numpy's SeedSequence mixing)."""
     return int(np.random.SeedSequence([int(k) for k in key]).generate_state(1, np.uint64)[0] >> np.uint64(1))
@@ -159,9 +214,13 @@ class TorchGenerator:
         cfg = {**self.DEFAULTS, **config}
         if "ema" in cfg:
             cfg["ema"] = check_float(cfg["ema"], "ema", high=1.0, high_open=True)
+        if "frequency_weight" in cfg:
+            cfg["frequency_weight"] = check_float(cfg["frequency_weight"], "frequency_weight")
+        if "calibrate" in cfg:
+            check_bool(cfg["calibrate"], "calibrate")
         self.config = {"n_snps": int(n_snps), "classes": classes, **self._check_config(cfg)}
         self.device = resolve_device(device)
-        self.nets = self._with_averages(self._build())
+        self.nets = self._with_extras(self._build())
         self.optimizers = self._optimizers()
         self.epoch = 0
         self.updates = 0
@@ -222,10 +281,14 @@ class TorchGenerator:
 
     # --- averaged generator (see the module docstring) ---------------------------------
 
-    def _with_averages(self, nets: dict) -> dict:
+    def _with_extras(self, nets: dict) -> dict:
+        """The networks plus the averaged generator (``ema``) and the frequency tracker (``frequency_weight``,
+        ``calibrate``)."""
         if self.config.get("ema"):
             for name in self.AVERAGED:
                 nets[f"{name}_ema"] = copy.deepcopy(nets[name]).requires_grad_(False)
+        if self.config.get("frequency_weight") or self.config.get("calibrate"):
+            nets["frequencies"] = _frequency_tracker(max(1, self.n_classes), self.n_snps).to(self.device)
         return nets
 
     def _update_averages(self) -> None:
@@ -240,6 +303,69 @@ class TorchGenerator:
                     a.lerp_(p, 1 - decay)
                 for a, b in zip(avg.buffers(), net.buffers()):
                     a.copy_(b)
+
+    # --- allele-frequency term (see the module docstring) ----------------------------------
+
+    def _frequency_init(self, alleles, cond) -> None:
+        """Targets: the training allele frequencies (per label); the tracked means start at them."""
+        if "frequencies" not in self.nets:
+            return
+        torch = torch_module()
+        groups = [np.arange(len(alleles))] if cond is None else [np.flatnonzero(cond == k)
+                                                                 for k in range(self.n_classes)]
+        target = np.stack([alleles[g].mean(0) if len(g) else np.zeros(self.n_snps) for g in groups])
+        track = self.nets["frequencies"]
+        with torch.no_grad():
+            track.target.copy_(torch.as_tensor(target, dtype=track.target.dtype))
+            track.mean.copy_(track.target)
+
+    def _frequency_loss(self, p, c, n):
+        """``frequency_weight`` * sum over rows and SNPs of (tracked generated mean - training frequency f) /
+        max(f(1 - f), 1e-3) * p / ``n``, for this process's rows ``p`` (P(allele 1)) with one-hot labels ``c``
+        (or None) of a batch of ``n``; first updates the tracked means with the whole batch's (0 without the
+        option)."""
+        weight = self.config.get("frequency_weight")
+        if not weight:
+            return 0
+        torch = torch_module()
+        track = self.nets["frequencies"]
+        rows = torch.ones(p.shape[0], 1, device=p.device) if c is None else c
+        with torch.no_grad():
+            sums = {"sums": torch.cat([rows.T @ p.detach(), rows.sum(0)[:, None]], 1)}
+            self._group.sum_all(sums)
+            total, count = sums["sums"][:, :-1], sums["sums"][:, -1:]
+            seen = count > 0  # labels absent from the batch keep their means
+            step = (1 - FREQUENCY_DECAY) * (total / count.clamp(min=1) - track.mean)
+            track.mean.add_(torch.where(seen, step, torch.zeros_like(step)))
+            f = track.target
+            gap = rows @ ((track.mean - f) / (f * (1 - f)).clamp(min=FREQUENCY_FLOOR))
+        return weight * (gap * p).sum() / n
+
+    def _sample_logits(self, n, c, gen):
+        """Logits of P(allele 1) for ``n`` latent draws with one-hot labels ``c`` (families that calibrate)."""
+        raise NotImplementedError
+
+    def _offset(self, c, n):
+        """The calibrated logit offsets for ``n`` rows with one-hot labels ``c`` (0 without ``calibrate``)."""
+        if not self.config.get("calibrate"):
+            return 0
+        offset = self.nets["frequencies"].offset
+        return offset[0].expand(n, -1) if c is None else c @ offset
+
+    def _calibrate(self, seed: int) -> None:
+        """Fit the sampler's per-SNP (per-label) logit offsets so that the mean P(allele 1) over
+        ``CALIBRATION_DRAWS`` latent draws (keyed by ``seed`` and the epoch) equals the training frequency."""
+        if not self.config.get("calibrate"):
+            return
+        torch = torch_module()
+        track = self.nets["frequencies"]
+        gen = self._torch_generator(seed, 5, self.epoch)
+        self._train_mode(False)
+        with torch.no_grad(), self._averaged():
+            for k in range(track.offset.shape[0]):
+                c = None if not self.n_classes else self._onehot(np.full(CALIBRATION_DRAWS, k))
+                logits = self._sample_logits(CALIBRATION_DRAWS, c, gen)
+                track.offset[k] = calibrated_offsets(logits, track.target[k])
 
     @contextlib.contextmanager
     def _averaged(self):
@@ -296,7 +422,8 @@ class TorchGenerator:
         if self.epoch == 0 and self.updates == 0:
             self._initialise(seed)
             self._data_init(a)
-            self.nets = self._with_averages(self.nets)  # the averages start at the data-initialised nets
+            self.nets = self._with_extras(self.nets)  # the averages start at the data-initialised nets
+            self._frequency_init(a, cond)
         data = torch.tensor(a, dtype=torch.float32, device=self.device)
         onehot = self._onehot(cond)
         self._prepare(data, onehot)
@@ -329,7 +456,10 @@ class TorchGenerator:
                         raise FloatingPointError(f"training diverged in epoch {self.epoch + 1}: {bad} became NaN or "
                                                  "infinite; the checkpoint was not updated; lower the learning rate")
                     self.epoch += 1
-                    if eval_every and self.epoch % eval_every == 0:
+                    evaluating = eval_every and self.epoch % eval_every == 0
+                    if evaluating or (self.epoch == epochs and not eval_every):
+                        self._calibrate(seed)  # the samples evaluated, and the state kept, are calibrated
+                    if evaluating:
                         self._evaluate(evaluate, eval_labels, weights, seed)
                     if checkpoint is not None and group.rank == 0:
                         self.save(checkpoint)

@@ -14,6 +14,10 @@ rounded (``output="round"``). The paper does not say which; on yelmen805
 rare alleles lost) where drawing gave AF r 0.98.
 Conditional: the one-hot label enters the encoder and the decoder.
 
+``frequency_weight`` and ``calibrate`` (not in the paper; see
+:mod:`genofast.models._torch`): the allele-frequency term on haplotypes
+decoded from prior draws, and the sampler's calibrated per-SNP offsets.
+
 ``kl_warmup`` (epochs, default 0: off, as in the paper) raises the KL weight
 linearly to ``kl_weight`` over the first epochs (Bowman et al. 2016), so the
 decoder learns to use the latent code before the KL term pulls it toward the
@@ -31,7 +35,7 @@ from ._base import check_float, check_int
 from ._torch import TorchGenerator, check_output, draw_alleles, torch_module
 
 DEFAULTS = dict(latent=32, width=64, min_width=8, batch_size=64, lr=1e-3, kl_weight=1.0, kl_warmup=0,
-                output="bernoulli")
+                output="bernoulli", frequency_weight=0.0, calibrate=False)
 
 
 class VAE(TorchGenerator):
@@ -47,6 +51,8 @@ class VAE(TorchGenerator):
         cfg["kl_weight"] = check_float(cfg["kl_weight"], "kl_weight")
         cfg["kl_warmup"] = check_int(cfg["kl_warmup"], "kl_warmup", 0)
         check_output(cfg["output"])
+        if cfg["calibrate"] and cfg["output"] != "bernoulli":
+            raise ValueError("calibrate needs output='bernoulli' (alleles drawn from P(allele 1))")
         return cfg
 
     def _build(self):
@@ -86,14 +92,28 @@ class VAE(TorchGenerator):
         kl = 0.5 * group.whole_mean((mean ** 2 + log_var.exp() - 1 - log_var).sum(1), n)
         return rec + self.kl_weight() * kl
 
+    def _prior_frequency_loss(self, c, gen, n, rows):
+        """The allele-frequency term (``frequency_weight``) on P(allele 1) decoded from prior draws, which is
+        what generates: the reconstruction fits the frequencies of posterior codes only."""
+        if not self.config["frequency_weight"]:
+            return 0
+        torch = torch_module()
+        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)[rows]
+        c = None if c is None else c[rows]
+        return self._frequency_loss(torch.sigmoid(self.nets["decoder"](z, c)), c, n)
+
     def _step(self, x, c, gen):
         opt = self.optimizers["vae"]
         opt.zero_grad()
-        self.loss(x, c, gen, self._group.rows(x.shape[0])).backward()
+        rows = self._group.rows(x.shape[0])
+        (self.loss(x, c, gen, rows) + self._prior_frequency_loss(c, gen, x.shape[0], rows)).backward()
         self._group.sum_grads(opt)
         opt.step()
 
+    def _sample_logits(self, n, c, gen):
+        z = torch_module().randn(n, self.config["latent"], generator=gen, device=self.device)
+        return self.nets["decoder"](z, c)
+
     def _generate(self, n, c, gen):
-        torch = torch_module()
-        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
-        return draw_alleles(torch.sigmoid(self.nets["decoder"](z, c)), self.config["output"], gen)
+        p = torch_module().sigmoid(self._sample_logits(n, c, gen) + self._offset(c, n))
+        return draw_alleles(p, self.config["output"], gen)
