@@ -98,11 +98,7 @@ class GAN(TorchGenerator):
         """Generated rows (tanh outputs, or P(allele 1) with ``straight_through``) for ``n`` latent draws with
         labels ``c`` (n rows or None); ``rows``: only those rows (distributed training), the latent vectors still
         drawn for all ``n``."""
-        torch = torch_module()
-        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
-        if rows is not None:
-            z, c = z[rows], None if c is None else c[rows]
-        out = self.nets["generator"](z if c is None else torch.cat([z, c], 1))
+        out = self._sample_logits(n, c, gen, rows)
         return out.sigmoid() if self.config["straight_through"] else out.tanh()
 
     def _shown(self, fake, gen, n, rows=None):
@@ -148,9 +144,13 @@ class GAN(TorchGenerator):
         opt_g.step()
         d.requires_grad_(True)
 
-    def _sample_logits(self, n, c, gen):
-        z = torch_module().randn(n, self.config["latent"], generator=gen, device=self.device)
-        return self.nets["generator"](z if c is None else torch_module().cat([z, c], 1))
+    def _sample_logits(self, n, c, gen, rows=None):
+        """The generator's output layer for ``n`` latent draws (``rows`` of them, see :meth:`_fake`)."""
+        torch = torch_module()
+        z = torch.randn(n, self.config["latent"], generator=gen, device=self.device)
+        if rows is not None:
+            z, c = z[rows], None if c is None else c[rows]
+        return self.nets["generator"](z if c is None else torch.cat([z, c], 1))
 
     def _generate(self, n, c, gen):
         if not self.config["straight_through"]:
