@@ -48,12 +48,13 @@ EPOCHS = {"gan": 60, "wgan": 60, "vae": 32, "gmmn": 80}
 # epochs), and its generator's learning rate drops 10x from epoch 25 (the paper's second phase: without it the
 # generator collapses onto a few haplotypes once it has learnt linkage, AA_syn 1.000 by epoch 40); the VAE halves
 # the KL weight (at 1, 30 epochs leave the latent nearly unused) and ramps it up over 16 epochs (the decoder learns
-# to use the latent code first)
+# to use the latent code first), and calibrates its sampler like the GAN's (haplotypes decoded from prior draws:
+# low-frequency AF r 0.936 after 120 epochs, 0.988 calibrated)
 OPTIONS = {"gan": {"lr_generator": 5e-4, "straight_through": True, "ema": 0.999, "frequency_weight": 1.0,
                    "calibrate": True},
            "wgan": {"n_critic": 2, "batch_size": 48, "straight_through": True, "output": "bernoulli",
                     "critic_linear": True, "critic_dense": 256, "generator_dense": 512, "fine_tune_epoch": 25},
-           "vae": {"kl_weight": 0.5, "kl_warmup": 16}, "gmmn": {}}
+           "vae": {"kl_weight": 0.5, "kl_warmup": 16, "calibrate": True}, "gmmn": {}}
 
 
 def split(h, seed: int = 0, n_train_individuals: int = 2000):
