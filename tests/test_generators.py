@@ -173,6 +173,9 @@ def test_calibrated_sampler_draws_the_training_frequencies_per_label(cls, option
                               m._torch_generator(1, 5, 2))
     want = calibrated_offsets(logits.detach(), torch.tensor(a[:60].mean(0), dtype=torch.float32))
     assert torch.equal(m.nets["frequencies"].offset[0], want)
+    # a run that ends before its first evaluation is calibrated at its last epoch
+    short = tiny(cls, ["A", "B"], calibrate=True, **options).fit(a, epochs=1, seed=1, labels=labels, eval_every=5)
+    assert short.trace == [] and bool((short.nets["frequencies"].offset != 0).all())
     with pytest.raises(ValueError, match="calibrate"):
         tiny(cls, calibrate="yes", **options)
     with pytest.raises(ValueError, match="calibrate needs"):

@@ -61,7 +61,7 @@ Bernoulli output): per SNP (and label), an offset added to the sampler's
 logits so that its mean P(allele 1) over 4,096 latent draws (keyed by the
 seed and epoch) equals the training allele frequency; fitted by bisection
 after each evaluated epoch (before its samples are drawn, so the kept state
-carries its own offsets) and after the last epoch without selection. Training
+carries its own offsets) and after the last epoch. Training
 never sees the offsets. A shift of a SNP's logit in every haplotype alike:
 frequencies exact at the price of where in the haplotype backgrounds the
 added or removed alleles fall.
@@ -457,7 +457,7 @@ class TorchGenerator:
                                                  "infinite; the checkpoint was not updated; lower the learning rate")
                     self.epoch += 1
                     evaluating = eval_every and self.epoch % eval_every == 0
-                    if evaluating or (self.epoch == epochs and not eval_every):
+                    if evaluating or self.epoch == epochs:
                         self._calibrate(seed)  # the samples evaluated, and the state kept, are calibrated
                     if evaluating:
                         self._evaluate(evaluate, eval_labels, weights, seed)
