@@ -150,6 +150,7 @@ def test_calibrated_offsets_match_the_target_means(rng):
     logits = torch.tensor(rng.normal(0, 3, (500, 6)))
     target = torch.tensor([0.0, 0.01, 0.2, 0.5, 0.93, 1.0], dtype=torch.float64)
     d = calibrated_offsets(logits, target).numpy()
+    assert np.array_equal(calibrated_offsets(logits, target, block=4).numpy(), d)  # blocks of columns alike
     means = (1 / (1 + np.exp(-(logits.numpy() + d)))).mean(0)
     assert means[1:5] == pytest.approx(target.numpy()[1:5], abs=1e-9)
     assert means[0] < 1e-6 and means[5] > 1 - 1e-6  # monomorphic: pushed to the bound

@@ -165,17 +165,20 @@ def _frequency_tracker(n_groups: int, n_snps: int):
     return track
 
 
-def calibrated_offsets(logits, target, steps: int = 60):
+def calibrated_offsets(logits, target, steps: int = 60, block: int = 2048):
     """Per column s, the offset d_s with mean over rows of sigmoid(logits[:, s] + d_s) = target[s] (bisection
-    on [-30, 30]; the mean is increasing in d_s)."""
+    on [-30, 30]; the mean is increasing in d_s), ``block`` columns at a time to bound the work arrays."""
     torch = torch_module()
-    low = torch.full_like(target, -30.0)
-    high = torch.full_like(target, 30.0)
-    for _ in range(steps):
-        mid = (low + high) / 2
-        above = torch.sigmoid(logits + mid).mean(0) > target
-        high, low = torch.where(above, mid, high), torch.where(above, low, mid)
-    return (low + high) / 2
+    out = torch.empty_like(target)
+    for start in range(0, target.shape[0], block):
+        x, t = logits[:, start : start + block], target[start : start + block]
+        low, high = torch.full_like(t, -30.0), torch.full_like(t, 30.0)
+        for _ in range(steps):
+            mid = (low + high) / 2
+            above = torch.sigmoid(x + mid).mean(0) > t
+            high, low = torch.where(above, mid, high), torch.where(above, low, mid)
+        out[start : start + block] = (low + high) / 2
+    return out
 
 
 def derived_seed(*key) -> int:
