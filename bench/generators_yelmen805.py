@@ -154,6 +154,10 @@ def main():
                    "conditionally on super-population")
     p.add_argument("--conditional-epochs", type=int, default=40)
     p.add_argument("--conditional-eval-every", type=int, default=None, help="default: --eval-every; 0: no selection")
+    p.add_argument("--select", default=None, help="selection weights for the unconditional fits (JSON), e.g. "
+                   "'{\"classifier\": 1}'")
+    p.add_argument("--n-eval", type=int, default=1000, help="haplotypes generated at each evaluation (and real rows "
+                   "compared with them, at most half the training set)")
     p.add_argument("--set", action="append", default=[], metavar="FAMILY.OPTION=VALUE",
                    help="override an option, e.g. 'wgan.output=\"bernoulli\"' (JSON values; repeatable)")
     args = p.parse_args()
@@ -182,11 +186,15 @@ def main():
     for family in [f for f in args.families.split(",") if f]:
         model = make(family, h.n_snps)
         start = time.perf_counter()
-        model.fit(train, epochs=epochs[family], seed=args.seed, eval_every=args.eval_every)
+        model.fit(train, epochs=epochs[family], seed=args.seed, eval_every=args.eval_every, n_eval=args.n_eval,
+                  select=None if args.select is None else json.loads(args.select))
         seconds = time.perf_counter() - start
         syn = model.sample(2000, seed=args.seed + 1, allow_copies=True)
         row = score(f"{family} ({epochs[family]} ep, best {model.best_epoch})", real, train, holdout, syn, seconds)
         row["trace"] = model.trace
+        if model.trace and "classifier_delta" in model.trace[0]:
+            print("  trace (epoch, selection score, worst classifier Δ): " + ", ".join(
+                f"({e['epoch']}, {e['score']:.3f}, {e['classifier_delta']:.3f})" for e in model.trace), flush=True)
         if family in ("gan", "wgan"):
             attacks(family, model, train, holdout, syn, args.seed)
         rows.append(row)

@@ -430,9 +430,18 @@ def test_model_selection_keeps_the_best_scored_epoch(cls, haplotypes):
         bad = lambda r: 1 - r if math.isfinite(r) else 2.0  # noqa: E731  (an undefined r as bad as it gets)
         want = (abs(e["aa_truth"] - e["target_truth"]) + abs(e["aa_syn"] - e["target_syn"]) + bad(e["af_r"])
                 + bad(e["ld_r"]) + bad(e["three_point_r"]) + e["pca_wasserstein"])
+        assert "classifier_delta" not in e  # classifiers only when asked for
         assert e["score"] == pytest.approx(want) and e["pca_wasserstein"] >= 0
     assert m.best_epoch == min(m.trace, key=lambda e: e["score"])["epoch"]
     assert same_state(state(m), m.best_state)
+
+
+def test_selection_can_weigh_real_vs_synthetic_classifiers(haplotypes):
+    m = tiny(GMMN).fit(haplotypes, epochs=2, seed=0, eval_every=1, n_eval=40, select={"classifier": 2.0})
+    plain = tiny(GMMN).fit(haplotypes, epochs=2, seed=0, eval_every=1, n_eval=40)
+    for e, p in zip(m.trace, plain.trace):
+        assert 0 <= e["classifier_delta"] <= 0.5
+        assert e["score"] == pytest.approx(p["score"] + 2.0 * e["classifier_delta"])
 
 
 def test_conditional_sampling_honours_labels(rng):

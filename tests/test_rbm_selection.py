@@ -26,6 +26,14 @@ def test_score_by_hand():
     assert score(TRACE[2], WEIGHTS) == pytest.approx(0.04 + 0.01 + 0.01 + 0.12 + 0.20)
     w = check_weights({"privacy": 2.0, "ld": 0.0})
     assert score(TRACE[1], w) == pytest.approx(2 * (0.16 + 0.05) + 0.01 + 0.15)
+    # the classifier criterion counts only when weighted; unmeasured, it is chance-level's worst, 0.5
+    w = check_weights({"classifier": 2.0})
+    assert score(dict(TRACE[2], classifier_delta=0.2), WEIGHTS) == pytest.approx(0.38)
+    assert score(dict(TRACE[2], classifier_delta=0.2), w) == pytest.approx(0.38 + 0.4)
+    assert score(dict(TRACE[2], classifier_delta=float("nan")), w) == pytest.approx(0.38 + 1.0)
+    # it can overturn the choice: epoch 10 (score 0.47) beats 15 (0.38) when 15's synthetic set is told apart
+    marked = [dict(r, classifier_delta=d) for r, d in zip(TRACE, (0.4, 0.05, 0.25, 0.3))]
+    assert best(marked, WEIGHTS)["epoch"] == 15 and best(marked, w)["epoch"] == 10
 
 
 def test_selection_rule_on_hand_made_trace():
@@ -79,6 +87,20 @@ def test_evaluator_criteria_equal_direct_numpy(rng):
     assert ev.n == 150 and all((data == r).all(1).any() for r in real)
     codes = {r.tobytes() for r in data}
     assert 0 <= row["target_truth"] <= 1 and 0 <= row["target_syn"] <= 1 and len(codes) > 150
+    assert "classifier_delta" not in row  # measured only when asked for
+
+
+def test_evaluator_classifier_criterion(rng):
+    data = _structured(rng, 550, 30)
+    ev = Evaluator(data[:400], 150, seed=4, classifier=True)
+    same = HaplotypeMatrix.from_numpy(data[400:])  # unseen draws of the same four types
+    # each SNP shuffled on its own: the same frequencies without the four haplotype types
+    shuffled = np.column_stack([np.random.default_rng(j).permutation(c) for j, c in enumerate(ev.real.to_numpy().T)])
+    near, far = ev(same, 1)["classifier_delta"], ev(HaplotypeMatrix.from_numpy(shuffled), 2)["classifier_delta"]
+    assert near < 0.1 and far > 0.3
+    # the report's classifiers on three splits of the same rows, the worst of them
+    ref = metrics.quality.classifier_scores(ev.real, same, n_splits=3, max_per_class=150, seed=4)
+    assert near == max(ref.delta.values())
 
 
 def test_kept_epoch_is_the_best_scoring_and_trace_survives_checkpoints(rng, tmp_path):

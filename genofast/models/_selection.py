@@ -8,7 +8,7 @@ evaluation records each criterion, and the kept epoch minimises
 
     w_privacy · (|AA_truth − target_truth| + |AA_syn − target_syn|)
     + w_af · (1 − AF r) + w_ld · (1 − LD r) + w_three_point · (1 − 3-point r)
-    + w_pca · PCA distance
+    + w_pca · PCA distance + w_classifier · classifier Δ
 
 The AA targets are what real, unseen haplotypes score: AATS between two
 disjoint halves of the training set (with distance ties that is ≈ 0.46 under
@@ -18,7 +18,14 @@ PCA distance (the seeds stopped WGAN and VAE by eye on PCA plots): the
 1-Wasserstein distance between real and synthetic scores on each of the real
 set's first four principal components, divided by the real component's
 standard deviation, averaged; measured when the family's weight on it is
-positive (the neural generators', see ``TorchGenerator.SELECT``).
+positive (the neural generators', see ``TorchGenerator.SELECT``). Classifier
+Δ: the worst |0.5 − held-out accuracy| of the report's real-vs-synthetic
+classifiers (logistic regression, kNN, MLP; three 2:1 splits of the
+evaluation rows and the sample), measured when its weight is positive (off
+by default). Perera et al. judge a GMMN by that Δ, but it depends on the
+classifiers' training size: for one GMMN sample the MLP's Δ was 0.30 with
+2,000 haplotypes a side and 0.01 with 1,000 (its early stopping then quits
+at chance), so use an ``n_eval`` as large as the final test's.
 """
 
 from __future__ import annotations
@@ -31,12 +38,12 @@ from ..matrix import HaplotypeMatrix
 from ..metrics._dense import _pearson
 
 # Criterion weights of the selection score (``fit(select=...)`` overrides any of them).
-WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0, pca=0.0)
+WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0, pca=0.0, classifier=0.0)
 CRITERIA = ("aats", "aa_truth", "aa_syn", "af_r", "ld_r", "three_point_r")
 
 
 def check_weights(weights, defaults: dict = WEIGHTS) -> dict:
-    w = dict(defaults)
+    w = {**WEIGHTS, **defaults}
     if weights is not None:
         unknown = set(weights) - set(WEIGHTS)
         if unknown:
@@ -62,6 +69,9 @@ def score(row: dict, weights: dict) -> float:
     if weights.get("pca"):
         pca = row.get("pca_wasserstein", float("nan"))
         total += weights["pca"] * (pca if pca is not None and math.isfinite(pca) else 10.0)
+    if weights.get("classifier"):
+        delta = row.get("classifier_delta", float("nan"))
+        total += weights["classifier"] * (delta if delta is not None and math.isfinite(delta) else 0.5)
     return total
 
 
@@ -75,7 +85,7 @@ def best(trace: list[dict], weights: dict) -> dict:
 class Evaluator:
     """Training-set statistics computed once; each call scores one synthetic sample against them."""
 
-    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int, pca: bool = False):
+    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int, pca: bool = False, classifier: bool = False):
         from ..metrics import aats
         from ..metrics.quality import allele_frequencies, pair_r2, sample_triplets, three_point_correlations
 
@@ -101,6 +111,7 @@ class Evaluator:
         self.r2 = pair_r2(full, self.pairs) if len(self.pairs) else np.zeros(0)
         self.triplets = sample_triplets(n_snps, 2000, seed=seed) if n_snps >= 3 else None
         self.c3 = None if self.triplets is None else three_point_correlations(full, self.triplets)
+        self.classifier, self.seed = classifier, seed
         self.pca = None
         if pca:
             from sklearn.decomposition import PCA
@@ -126,6 +137,12 @@ class Evaluator:
             s = self.pca.transform(synthetic.to_numpy().astype(np.float32))
             row["pca_wasserstein"] = float(np.mean([wasserstein_distance(self.scores[:, k], s[:, k]) / self.scale[k]
                                                     for k in range(s.shape[1])]))
+        if self.classifier:
+            from ..metrics.quality import classifier_scores
+
+            n = min(len(synthetic), self.n)
+            row["classifier_delta"] = max(classifier_scores(self.real, synthetic, n_splits=3, max_per_class=n,
+                                                            seed=self.seed).delta.values())
         return row
 
 
@@ -151,6 +168,9 @@ def trace_from_json(rows) -> list[dict]:
         if "pca_wasserstein" in row:
             v = row["pca_wasserstein"]
             r["pca_wasserstein"] = float("nan") if v is None else check_float(v, "trace pca_wasserstein")
+        if "classifier_delta" in row:
+            v = row["classifier_delta"]
+            r["classifier_delta"] = float("nan") if v is None else check_float(v, "trace classifier_delta", high=0.5)
         r["score"] = check_float(row["score"], "trace score")
         out.append(r)
     return out

@@ -14,7 +14,8 @@ eye on PCA plots (Yelmen et al. 2023) and the GAN on AATS (Yelmen et al.
 and scored by the RBM's rule (:mod:`genofast.models._selection`: AA_truth and
 AA_syn against what unseen real haplotypes score, AF, LD and 3-point
 correlations) plus the distance between real and synthetic PC1-4 score
-distributions, all weighted 1 (``SELECT``; ``fit(select=...)`` changes them).
+distributions, all weighted 1 (``SELECT``; ``fit(select=...)`` changes them
+and can add real-vs-synthetic classifiers, ``select={"classifier": w}``).
 AATS alone can sit at 0.5 while AA_truth is near 0 and AA_syn near 1
 (synthetic haplotypes bunched near real ones but close to each other). The
 parameters of the epoch with the lowest score are restored at the end, and
@@ -437,7 +438,8 @@ class TorchGenerator:
         self._group = group = ProcessGroup.join(self.device) if distributed else ProcessGroup.single()
         try:
             # only process 0 evaluates
-            evaluate = Evaluator(a, n_eval, seed, pca=weights["pca"] > 0) if eval_every and group.rank == 0 else None
+            evaluate = (Evaluator(a, n_eval, seed, pca=weights["pca"] > 0, classifier=weights["classifier"] > 0)
+                        if eval_every and group.rank == 0 else None)
             # a conditional model samples, for each real row it is compared with, that row's label
             eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
             bar = progress_bar(progress and group.rank == 0, epochs, self.epoch, f"training {type(self).__name__}")
