@@ -119,6 +119,12 @@ def test_kept_epoch_is_the_best_scoring_and_trace_survives_checkpoints(rng, tmp_
     m2.fit(data, epochs=6, seed=2, eval_every=2, n_eval=300, select=w)
     assert m2.best_epoch == min(m2.trace, key=lambda r: abs(r["aa_truth"] - r["target_truth"])
                                 + abs(r["aa_syn"] - r["target_syn"]))["epoch"]
+    # with classifiers weighed in, their criterion is kept in the checkpoint's trace too
+    m3 = RBM(60, 16, training="rdm", k=20, n_chains=64, batch_size=64, lr=3e-3)
+    m3.fit(data, epochs=4, seed=2, eval_every=2, n_eval=300, select={"classifier": 1.0},
+           checkpoint=tmp_path / "m3.safetensors")
+    assert all(0 <= row["classifier_delta"] <= 0.5 for row in m3.trace)
+    assert RBM.load(tmp_path / "m3.safetensors").trace == m3.trace
 
 
 def test_evaluation_and_fresh_sample_agree(rng):
