@@ -35,7 +35,8 @@ def _haplotypes():
 
 
 @pytest.mark.parametrize("options", [dict(hidden="relu", training="rdm", k=5, n_chains=33, batch_size=17),
-                                     dict(hidden="bernoulli", training="cd", k=3, batch_size=16, centered=False)])
+                                     dict(hidden="bernoulli", training="cd", k=3, batch_size=16, centered=False),
+                                     dict(hidden="relu", training="cd", k=2, batch_size=17, dropout=0.3)])
 def test_torchrun_matches_one_process(tmp_path, options):
     a = _haplotypes()
     np.savez(tmp_path / "data.npz", a=a)

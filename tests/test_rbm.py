@@ -536,3 +536,46 @@ def test_label_conditional_rbm_bad_input(rng):
         RBM(60, 8, classes=["A", "B"], training="pcd")
     with pytest.raises(ValueError, match="not label-conditional"):
         ConditionalRBMChain(120, window=60, classes=["A", "B"])
+
+
+def test_dropout_masks_hidden_units_per_chain(rng, tmp_path):
+    # one hidden unit that is always on and turns every visible unit on; dropped, every visible unit is off
+    m = RBM(4, 1, "bernoulli", dropout=0.5)
+    m.params["W"][:] = 30.0
+    m.params["a"][:] = -15.0
+    m.params["b"][:] = 10.0
+    s = m.sample(4000, k=3, seed=1).to_numpy()
+    full = (s == 1).all(1)
+    assert ((s == 0).all(1) | full).all()  # a chain keeps its mask through its sweeps
+    assert abs(full.mean() - 0.5) < 0.03
+    m.config["dropout"] = 0.0
+    assert (m.sample(200, k=3, seed=1).to_numpy() == 1).all()
+    # masks: keyed, drawn for the whole batch and cut to a process's rows
+    m.config["dropout"] = 0.3
+    whole = m._mask(10, (4, 7, 1))
+    np.testing.assert_array_equal(whole.numpy(), np.random.default_rng((4, 7, 1)).random((10, 1)) >= 0.3)
+    np.testing.assert_array_equal(m._mask(10, (4, 7, 1), (3, 8)).numpy(), whole[3:8].numpy())
+
+
+def test_dropout_training_resumes_bit_identically(tmp_path, rng):
+    data = rng.integers(0, 2, (200, 30), dtype=np.uint8)
+    data[:, 1] = data[:, 0]
+    for training in ("rdm", "cd", "pcd"):
+        opts = dict(k=2, n_chains=16, training=training, dropout=0.25)
+        full = RBM(30, 8, "relu", **opts).fit(data, epochs=4, seed=5)
+        part = RBM(30, 8, "relu", **opts).fit(data, epochs=2, seed=5)
+        part.save(tmp_path / "rbm.safetensors")
+        resumed = RBM.load(tmp_path / "rbm.safetensors").fit(data, epochs=4, seed=5)
+        assert resumed.config["dropout"] == 0.25
+        for k in full.params:
+            np.testing.assert_array_equal(full.params[k].numpy(), resumed.params[k].numpy())
+        plain = RBM(30, 8, "relu", **{**opts, "dropout": 0.0}).fit(data, epochs=4, seed=5)
+        assert not np.array_equal(plain.params["W"].numpy(), full.params["W"].numpy())
+        a, b = (m.sample(20, k=5, seed=9).to_numpy() for m in (full, resumed))
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, float("nan"), "0.2"])
+def test_bad_dropout_is_refused(bad):
+    with pytest.raises(ValueError, match="dropout"):
+        RBM(5, 2, dropout=bad)

@@ -17,7 +17,8 @@ class ResourceEstimates:
         # states (n x V float32 each), hidden pre-activations and states, context;
         # one more n x V for freed blocks the allocator has not reused (measured)
         V, H, C = self.config["n_visible"], self.config["n_hidden"], self._n_conditions
-        return 4 * n * (4 * V + 2 * H + C)
+        masks = 13 * H if self.config["dropout"] else 0  # dropout: the float64 draw, its bool and float32 mask
+        return 4 * n * (4 * V + 2 * H + C) + n * masks
 
     def sample_bytes(self, n: int) -> int:
         """Host memory :meth:`sample` needs: packed rows and ids, plus the float work arrays on CPU."""
