@@ -514,3 +514,13 @@ def test_train_defaults_are_the_rbm_defaults(tiny):
     cli = RBM.load(tiny / "d.safetensors").config
     python = RBM(40).config
     assert cli == python
+
+
+def test_train_passes_rbm_dropout(tiny):
+    from genofast.models import RBM
+
+    r = run("train", tiny / "train.hapt", "--out", tiny / "d.safetensors", "--epochs", "1", "--dropout", "0.3")
+    assert r.exit_code == 0, r.output
+    assert RBM.load(tiny / "d.safetensors").config == RBM(40, dropout=0.3).config
+    r = run("train", tiny / "train.hapt", "--out", tiny / "e.safetensors", "--epochs", "1", "--dropout", "1")
+    assert r.exit_code != 0 and "--dropout" in r.output and not (tiny / "e.safetensors").exists()

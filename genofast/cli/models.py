@@ -21,7 +21,8 @@ def _rbm_defaults() -> dict:
 
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
-                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None):
+                batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None,
+                dropout: float = 0.0):
     from ..models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -29,7 +30,7 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
     return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
-               decay=decay, classes=classes, device=device)
+               decay=decay, dropout=dropout, classes=classes, device=device)
 
 
 # The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
@@ -51,6 +52,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           lr: float = typer.Option(RBM_DEFAULTS["lr"]), batch_size: int = typer.Option(RBM_DEFAULTS["batch_size"]),
           decay: float = typer.Option(RBM_DEFAULTS["decay"], help="RBM learning rate at epoch e: lr / (1 + decay·e)."),
           chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
+          dropout: float = typer.Option(RBM_DEFAULTS["dropout"], help="RBM hidden-unit dropout probability "
+                                        "(0: none; 0.3 held the privacy loss down on the 805-SNP set, see README)."),
           window: int = typer.Option(3, help="Markov-chain window."),
           option: Optional[list[str]] = typer.Option(None, "--option", help="gan, wgan, vae, gmmn: a model option "
                                                      "as NAME=JSON, repeatable (e.g. --option ema=0.999 --option "
@@ -102,6 +105,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
         check_int(chains, "--chains")
         check_float(lr, "--lr", low_open=True)
         check_float(decay, "--decay")
+        check_float(dropout, "--dropout", high=1.0, high_open=True)
         check_int(eval_every, "--eval-every", 0)
     _check_output(out)
     _check_legend(legend, [data])
@@ -118,7 +122,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             y = None if labels is None else _labels(h, labels)
             m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
                 model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
-                None if y is None else sorted(set(y)))
+                None if y is None else sorted(set(y)), dropout)
             _check_training_size(m, h, epochs)
             m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
                   fingerprint=fingerprints, distributed=distributed)
