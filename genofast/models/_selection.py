@@ -140,8 +140,8 @@ class Evaluator:
         if self.classifier:
             from ..metrics.quality import classifier_scores
 
-            n = min(len(synthetic), self.n)
-            row["classifier_delta"] = max(classifier_scores(self.real, synthetic, n_splits=3, max_per_class=n,
+            # as many a side as the evaluation compares (classifier_scores takes the smaller set's size)
+            row["classifier_delta"] = max(classifier_scores(self.real, synthetic, n_splits=3, max_per_class=self.n,
                                                             seed=self.seed).delta.values())
         return row
 

@@ -151,11 +151,15 @@ class RBM(ResourceEstimates):
 
     # ``row0``: the rows are rows row0... of a batch sharded over processes (``fit(distributed=True)``);
     # they draw that batch's random numbers.
-    def _hidden(self, v, shifts, seed, mean=False, row0=0):
+    def _hidden(self, v, shifts, seed, mean=False, row0=0, mask=None):
+        """Hidden units given ``v``; a dropout ``mask`` (see :meth:`_mask`) zeroes the dropped ones."""
         pre = v @ self.params["W"]
         if shifts is not None:
             pre = pre + shifts[1]
-        return self._units(pre, self.params["b"], self.config["hidden"], seed, mean=mean, row0=row0)
+        h, mu, packed = self._units(pre, self.params["b"], self.config["hidden"], seed, mean=mean, row0=row0)
+        if mask is not None:
+            h, mu = h * mask, None if mu is None else mu * mask
+        return h, mu, packed
 
     def _visible(self, h, shifts, seed, mean=False, pack=False, row0=0):
         pre = h @ self.params["W"].T
@@ -175,8 +179,8 @@ class RBM(ResourceEstimates):
 
     def _gibbs(self, v, sweeps, seed, shifts, row0=0, mask=None):
         for _ in range(sweeps):
-            h, _, _ = self._hidden(v, shifts, seed, row0=row0)
-            v, _, _ = self._visible(h if mask is None else h * mask, shifts, seed, row0=row0)
+            h, _, _ = self._hidden(v, shifts, seed, row0=row0, mask=mask)
+            v, _, _ = self._visible(h, shifts, seed, row0=row0)
         return v
 
     def _mask(self, n: int, key: tuple, rows=None):
@@ -353,12 +357,10 @@ class RBM(ResourceEstimates):
         k0, k1 = (d0, d1) if nk == n0 else group.share(nk)
         v0, u = v0[d0:d1], None if u is None else u[d0:d1]
         shifts = self._shifts(u)
-        _, h0, _ = self._hidden(v0, shifts, seed, mean=True, row0=d0)
         # a dropout mask holds for a row's positive phase and, in CD, its chain; Rdm and PCD chains draw their own
         m0 = self._mask(n0, (seed, self.updates, 0), (d0, d1))
         mk = m0 if cfg["training"] == "cd" else self._mask(nk, (seed, self.updates, 1), (k0, k1))
-        if m0 is not None:
-            h0 = h0 * m0
+        _, h0, _ = self._hidden(v0, shifts, seed, mean=True, row0=d0, mask=m0)
         if cfg["training"] == "pcd":
             vk = self._gibbs(self.chains, cfg["k"], seed, None, mask=mk)
             self.chains = vk
@@ -366,9 +368,7 @@ class RBM(ResourceEstimates):
             vk = self._gibbs(v0, cfg["k"], seed, shifts, d0, mask=mk)
         else:
             vk = self._gibbs(self._random_visible(k1 - k0, seed, k0), cfg["k"], seed, shifts, k0, mask=mk)
-        _, hk, _ = self._hidden(vk, shifts, seed, mean=True, row0=k0)
-        if mk is not None:
-            hk = hk * mk
+        _, hk, _ = self._hidden(vk, shifts, seed, mean=True, row0=k0, mask=mk)
         if cfg["centered"]:
             self.offsets["h"].mul_(0.95).add_(0.05 * group.mean(h0, n0))
         grads = self.gradients(v0, h0, vk, hk, u, n=(n0, nk))
@@ -469,8 +469,8 @@ class RBM(ResourceEstimates):
             shifts = self._shifts(u)
             mask = self._mask(n, (seed, 0, 2))  # a model trained with dropout samples as it trained
             v = self._gibbs(v, max(k - 1, 0), seed, shifts, mask=mask)
-            h, _, _ = self._hidden(v, shifts, seed)
-            _, _, packed = self._visible(h if mask is None else h * mask, shifts, seed, pack=True)
+            h, _, _ = self._hidden(v, shifts, seed, mask=mask)
+            _, _, packed = self._visible(h, shifts, seed, pack=True)
         finally:
             self.step = saved
         words = packed.cpu().numpy().view(np.uint64) if kernels.is_cuda(packed) else packed
@@ -512,8 +512,8 @@ class RBM(ResourceEstimates):
             total = torch.zeros_like(v)
             mask = self._mask(x.shape[0], (seed, 0, 3))
             for t in range(sweeps):
-                h, _, _ = self._hidden(v, None, seed)
-                vs, p, _ = self._visible(h if mask is None else h * mask, None, seed, mean=True)
+                h, _, _ = self._hidden(v, None, seed, mask=mask)
+                vs, p, _ = self._visible(h, None, seed, mean=True)
                 v = torch.where(missing, vs, observed)
                 if t >= burn_in:
                     total += p
