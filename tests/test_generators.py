@@ -374,6 +374,30 @@ def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
             tiny(VAE, kl_warmup=bad)
 
 
+def test_vae_dense_branches_and_log_odds_start(haplotypes):
+    m = tiny(VAE, encoder_dense=6, decoder_dense=5, log_odds_init=True).fit(haplotypes, epochs=0, seed=0)
+    f = np.clip(haplotypes.mean(0), 1e-3, 1 - 1e-3)
+    np.testing.assert_allclose(m.nets["decoder"].bias.detach().numpy(), np.log(f / (1 - f)), rtol=1e-6)
+    assert tiny(VAE).fit(haplotypes, epochs=0, seed=0).nets["decoder"].bias.abs().max() == 0  # off: starts at 0
+    # one hidden layer each: alleles -> 6 -> (mean, log-variance); latent -> 5 -> one logit per SNP
+    enc, dec = m.nets["encoder"].dense, m.nets["decoder"].dense
+    assert [tuple(layer.weight.shape) for layer in (enc[0], enc[2])] == [(6, N_SNPS), (2 * 3, 6)]
+    assert [tuple(layer.weight.shape) for layer in (dec[0], dec[2])] == [(5, 3), (N_SNPS, 5)]
+    assert tiny(VAE).nets["encoder"].dense is None and tiny(VAE).nets["decoder"].dense is None
+    # the encoder's output is the convolutional one plus the dense branch's
+    m._train_mode(False)
+    x = torch.tensor(haplotypes[:10], dtype=torch.float32)
+    with torch.no_grad():
+        both = m.nets["encoder"](x)
+        conv = both - enc(x)
+        enc[2].weight.zero_()
+        enc[2].bias.zero_()
+        assert torch.allclose(m.nets["encoder"](x), conv, atol=1e-6)
+    for bad in (dict(encoder_dense=-1), dict(decoder_dense=1.5), dict(log_odds_init=1)):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            tiny(VAE, **bad)
+
+
 # --- the model contract --------------------------------------------------------------------
 
 
@@ -400,7 +424,8 @@ def same_trace(a, b):
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
     (GAN, {"ema": 0.9, "straight_through": True, "frequency_weight": 2.0, "calibrate": True}),
     (WGAN, {"ema": 0.9, "generator_dense": 5}),
-    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]}), (VAE, {"frequency_weight": 2.0, "calibrate": True})])
+    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]}), (VAE, {"frequency_weight": 2.0, "calibrate": True}),
+    (VAE, {"encoder_dense": 6, "decoder_dense": 5, "log_odds_init": True})])
 def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
     path = tmp_path / "m.safetensors"
