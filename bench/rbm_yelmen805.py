@@ -64,6 +64,15 @@ def split():
     return train, test, ref
 
 
+AATS_COLUMNS = ("AATS", "AA_truth", "AA_syn")
+
+
+def aats_columns(real, other) -> tuple[float, float, float]:
+    """AATS, AA_truth and AA_syn of ``other`` scored against ``real``."""
+    a = genofast.metrics.aats(real, other)
+    return a.aats, a.aa_truth, a.aa_syn
+
+
 def privacy_loss_null(train, test, splits: int = 5) -> tuple[list[float], dict]:
     """Privacy loss of real haplotypes of half the training individuals, the other half standing in for the
     training set (see the module docstring), and their mean AATS against that half: 2,000 against 2,000, the
@@ -75,9 +84,8 @@ def privacy_loss_null(train, test, splits: int = 5) -> tuple[list[float], dict]:
         rows = lambda i: np.sort(np.concatenate([2 * i, 2 * i + 1]))  # noqa: E731
         stand_in, generated = train[rows(ind[:half])], train[rows(ind[half:])]
         out.append(mean_privacy_loss(stand_in, test, generated))
-        a = genofast.metrics.aats(stand_in, generated)
-        scores.append((a.aats, a.aa_truth, a.aa_syn))
-    return out, dict(zip(("AATS", "AA_truth", "AA_syn"), np.mean(scores, axis=0).tolist()))
+        scores.append(aats_columns(stand_in, generated))
+    return out, dict(zip(AATS_COLUMNS, np.mean(scores, axis=0).tolist()))
 
 
 def mean_privacy_loss(train, test, synthetic, subsamples: int = 5) -> float:
@@ -93,13 +101,12 @@ def aats_target(ref, test, draws: int = 10) -> dict:
     scores = []
     for d in range(draws):
         rows = np.random.default_rng((6, d)).choice(ref.n_haplotypes, test.n_haplotypes, replace=False)
-        a = genofast.metrics.aats(ref[np.sort(rows)], test)
-        scores.append((a.aats, a.aa_truth, a.aa_syn))
+        scores.append(aats_columns(ref[np.sort(rows)], test))
     scores = np.array(scores)
-    for name, col in zip(("AATS", "AA_truth", "AA_syn"), scores.T):
+    for name, col in zip(AATS_COLUMNS, scores.T):
         print(f"held-out target {name}: mean {col.mean():.3f}, sd {col.std(ddof=1):.3f}, range {col.min():.3f} to "
               f"{col.max():.3f} ({draws} subsamples of the training haplotypes)", flush=True)
-    return dict(zip(("AATS", "AA_truth", "AA_syn"), scores.mean(0).tolist()))
+    return dict(zip(AATS_COLUMNS, scores.mean(0).tolist()))
 
 
 def passes(row: dict, target: dict) -> list[str]:

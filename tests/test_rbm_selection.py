@@ -92,7 +92,7 @@ def test_evaluator_criteria_equal_direct_numpy(rng):
 
 def test_evaluator_classifier_criterion(rng):
     data = _structured(rng, 550, 30)
-    ev = Evaluator(data[:400], 150, seed=4, classifier=True)
+    ev = Evaluator(data[:400], 150, seed=4, weights={"classifier": 1.0})
     same = HaplotypeMatrix.from_numpy(data[400:])  # unseen draws of the same four types
     # each SNP shuffled on its own: the same frequencies without the four haplotype types
     shuffled = np.column_stack([np.random.default_rng(j).permutation(c) for j, c in enumerate(ev.real.to_numpy().T)])
@@ -121,9 +121,10 @@ def test_kept_epoch_is_the_best_scoring_and_trace_survives_checkpoints(rng, tmp_
                                 + abs(r["aa_syn"] - r["target_syn"]))["epoch"]
     # with classifiers weighed in, their criterion is kept in the checkpoint's trace too
     m3 = RBM(60, 16, training="rdm", k=20, n_chains=64, batch_size=64, lr=3e-3)
-    m3.fit(data, epochs=4, seed=2, eval_every=2, n_eval=300, select={"classifier": 1.0},
+    m3.fit(data, epochs=4, seed=2, eval_every=2, n_eval=300, select={"classifier": 1.0, "pca": 1.0},
            checkpoint=tmp_path / "m3.safetensors")
     assert all(0 <= row["classifier_delta"] <= 0.5 for row in m3.trace)
+    assert all(np.isfinite(row["pca_wasserstein"]) and row["pca_wasserstein"] >= 0 for row in m3.trace)
     assert RBM.load(tmp_path / "m3.safetensors").trace == m3.trace
 
 

@@ -40,6 +40,9 @@ from ..metrics._dense import _pearson
 # Criterion weights of the selection score (``fit(select=...)`` overrides any of them).
 WEIGHTS = dict(privacy=1.0, af=1.0, ld=1.0, three_point=1.0, pca=0.0, classifier=0.0)
 CRITERIA = ("aats", "aa_truth", "aa_syn", "af_r", "ld_r", "three_point_r")
+# Criteria measured only when their weight is positive: weight name -> (trace key, value counted when undefined,
+# the highest valid value)
+OPTIONAL = {"pca": ("pca_wasserstein", 10.0, None), "classifier": ("classifier_delta", 0.5, 0.5)}
 
 
 def check_weights(weights, defaults: dict = WEIGHTS) -> dict:
@@ -66,12 +69,10 @@ def score(row: dict, weights: dict) -> float:
     privacy = abs(row["aa_truth"] - row["target_truth"]) + abs(row["aa_syn"] - row["target_syn"])
     total = (weights["privacy"] * privacy + weights["af"] * bad(row["af_r"]) + weights["ld"] * bad(row["ld_r"])
              + weights["three_point"] * bad(row["three_point_r"]))
-    if weights.get("pca"):
-        pca = row.get("pca_wasserstein", float("nan"))
-        total += weights["pca"] * (pca if pca is not None and math.isfinite(pca) else 10.0)
-    if weights.get("classifier"):
-        delta = row.get("classifier_delta", float("nan"))
-        total += weights["classifier"] * (delta if delta is not None and math.isfinite(delta) else 0.5)
+    for name, (key, worst, _) in OPTIONAL.items():
+        if weights.get(name):
+            v = row.get(key, float("nan"))
+            total += weights[name] * (v if v is not None and math.isfinite(v) else worst)
     return total
 
 
@@ -83,9 +84,10 @@ def best(trace: list[dict], weights: dict) -> dict:
 
 
 class Evaluator:
-    """Training-set statistics computed once; each call scores one synthetic sample against them."""
+    """Training-set statistics computed once; each call scores one synthetic sample against them: every
+    criterion of ``CRITERIA``, and those of ``OPTIONAL`` whose selection weight is positive."""
 
-    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int, pca: bool = False, classifier: bool = False):
+    def __init__(self, alleles: np.ndarray, n_eval: int, seed: int, weights: dict | None = None):
         from ..metrics import aats
         from ..metrics.quality import allele_frequencies, pair_r2, sample_triplets, three_point_correlations
 
@@ -111,9 +113,10 @@ class Evaluator:
         self.r2 = pair_r2(full, self.pairs) if len(self.pairs) else np.zeros(0)
         self.triplets = sample_triplets(n_snps, 2000, seed=seed) if n_snps >= 3 else None
         self.c3 = None if self.triplets is None else three_point_correlations(full, self.triplets)
-        self.classifier, self.seed = classifier, seed
+        weights = {**WEIGHTS, **(weights or {})}
+        self.classifier, self.seed = weights["classifier"] > 0, seed
         self.pca = None
-        if pca:
+        if weights["pca"] > 0:
             from sklearn.decomposition import PCA
 
             x = alleles[self.rows].astype(np.float32)
@@ -165,12 +168,10 @@ def trace_from_json(rows) -> list[dict]:
         for k in (*CRITERIA, "target_truth", "target_syn"):
             v = row[k]
             r[k] = float("nan") if v is None else check_float(v, f"trace {k}", -1.0, high=1.0)
-        if "pca_wasserstein" in row:
-            v = row["pca_wasserstein"]
-            r["pca_wasserstein"] = float("nan") if v is None else check_float(v, "trace pca_wasserstein")
-        if "classifier_delta" in row:
-            v = row["classifier_delta"]
-            r["classifier_delta"] = float("nan") if v is None else check_float(v, "trace classifier_delta", high=0.5)
+        for key, _, high in OPTIONAL.values():
+            if key in row:
+                v = row[key]
+                r[key] = float("nan") if v is None else check_float(v, f"trace {key}", high=high)
         r["score"] = check_float(row["score"], "trace score")
         out.append(r)
     return out

@@ -438,8 +438,7 @@ class TorchGenerator:
         self._group = group = ProcessGroup.join(self.device) if distributed else ProcessGroup.single()
         try:
             # only process 0 evaluates
-            evaluate = (Evaluator(a, n_eval, seed, pca=weights["pca"] > 0, classifier=weights["classifier"] > 0)
-                        if eval_every and group.rank == 0 else None)
+            evaluate = Evaluator(a, n_eval, seed, weights) if eval_every and group.rank == 0 else None
             # a conditional model samples, for each real row it is compared with, that row's label
             eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
             bar = progress_bar(progress and group.rank == 0, epochs, self.epoch, f"training {type(self).__name__}")

@@ -266,8 +266,7 @@ class RBM(ResourceEstimates):
                 self.params["A"][cfg["n_context"] + j] = self._tensor(shift)
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
-        evaluate = (Evaluator(a, n_eval, seed, classifier=weights["classifier"] > 0)
-                    if eval_every and self.epoch < epochs else None)
+        evaluate = Evaluator(a, n_eval, seed, weights) if eval_every and self.epoch < epochs else None
         # A resumed run compares later epochs with the best one before the break, and ends on its parameters.
         rows = {row["epoch"]: row for row in self.trace}
         best = None if self.best_epoch is None else (score(rows[self.best_epoch], weights),
