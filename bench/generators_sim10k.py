@@ -54,6 +54,17 @@ def overrides(items: list[str]) -> dict[str, dict]:
     return options
 
 
+def with_overrides(options: dict[str, dict], items: list[str], families) -> dict[str, dict]:
+    """``options`` ({family: {option: value}}, not modified) with the ``--set`` items applied; a family not in
+    ``families`` is refused."""
+    out = {f: dict(o) for f, o in options.items()}
+    for family, opts in overrides(items).items():
+        if family not in families:
+            raise ValueError(f"--set {family}.…: unknown family, expected one of {sorted(families)}")
+        out.setdefault(family, {}).update(opts)
+    return out
+
+
 def main() -> None:
     from genofast.models import GAN, GMMN, VAE, WGAN
 
@@ -67,12 +78,10 @@ def main() -> None:
                    help="override a model default, e.g. wgan.batch_size=24 (JSON values; repeatable)")
     args = p.parse_args()
     epochs = {k: int(v) for k, v in (kv.split("=") for kv in args.epochs.split(",") if kv)}
-    options = {f: dict(o) for f, o in OPTIONS.items()}
-    for family, opts in overrides(args.set).items():
-        options.setdefault(family, {}).update(opts)
+    classes = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}
+    options = with_overrides(OPTIONS, args.set, classes)
     h = region(args.cache)
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs", flush=True)
-    classes = {"gan": GAN, "wgan": WGAN, "vae": VAE, "gmmn": GMMN}
     print(f"{'family':<8}{'epochs':>7}{'train s':>9}{'AF r':>8}{'AF r<=0.2':>10}{'LD-decay r':>11}{'AATS':>7}"
           f"{'AA_truth':>9}{'AA_syn':>8}{'copies':>7}", flush=True)
     for family in args.families.split(","):

@@ -88,10 +88,9 @@ def make(family: str, n_snps: int, classes=None):
 
 def override(items: list[str]):
     """Apply ``--set family.option=JSON`` items to OPTIONS."""
-    from generators_sim10k import overrides
+    from generators_sim10k import with_overrides
 
-    for family, opts in overrides(items).items():
-        OPTIONS[family] = {**OPTIONS[family], **opts}
+    OPTIONS.update(with_overrides(OPTIONS, items, OPTIONS))
 
 
 def attacks(family, model, train, holdout, syn, seed, shadow_epochs=20):
