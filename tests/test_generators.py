@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from genofast.metrics.membership import attack_accuracy, black_box, white_box  # noqa: E402
 from genofast.models import GAN, GMMN, VAE, WGAN, CopiesError, fingerprints, load  # noqa: E402
-from genofast.models._torch import CALIBRATION_DRAWS, calibrated_offsets  # noqa: E402
+from genofast.models._torch_ops import CALIBRATION_DRAWS, calibrated_offsets  # noqa: E402
 from genofast.models._conv import Critic, Generator, depth_for  # noqa: E402
 from genofast.models.gmmn import mmd2, quantise, random_features  # noqa: E402
 from genofast.models.wgan import gradient_penalty  # noqa: E402

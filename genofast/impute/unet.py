@@ -39,7 +39,7 @@ import numpy as np
 from .. import kernels
 from ..matrix import GenotypeMatrix
 from ..models._base import (check_float, check_int, check_memory, check_seed, progress_bar)
-from ..models._torch import derived_seed, resolve_device
+from ..models._torch_ops import derived_seed, resolve_device
 from ..phasing import _check_genotypes, mask_calls
 from .result import Imputed
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from ._torch import dense_stack, torch_module
+from ._torch_ops import dense_stack, torch_module
 
 nn = torch_module().nn
 F = torch_module().nn.functional

@@ -46,7 +46,8 @@ vector and to the discriminator's input.
 from __future__ import annotations
 
 from ._base import check_bool, check_float, check_int
-from ._torch import TorchGenerator, dense_stack, draw_alleles, set_log_odds, straight_through, torch_module
+from ._torch import TorchGenerator
+from ._torch_ops import dense_stack, draw_alleles, set_log_odds, straight_through, torch_module
 
 DEFAULTS = dict(latent=600, lr_discriminator=8e-4, lr_generator=1e-4, batch_size=32, l2=1e-4, smoothing=0.1,
                 straight_through=False, ema=0.0, frequency_weight=0.0, calibrate=False)

@@ -38,7 +38,8 @@ generated rows, weighted by the label's share of the batch.
 from __future__ import annotations
 
 from ._base import check_float, check_int
-from ._torch import TorchGenerator, derived_seed, torch_module
+from ._torch import TorchGenerator
+from ._torch_ops import derived_seed, torch_module
 
 DEFAULTS = dict(latent=None, hidden=None, features=None, batch_size=500, lr=1e-3, restart_every=5,
                 kernel="relu", ema=0.0)

@@ -45,7 +45,8 @@ dense branches as well it fell to 2,289 (no KL term) or 2,376 + KL 25
 from __future__ import annotations
 
 from ._base import check_bool, check_float, check_int
-from ._torch import TorchGenerator, check_output, draw_alleles, set_log_odds, torch_module
+from ._torch import TorchGenerator
+from ._torch_ops import check_output, draw_alleles, set_log_odds, torch_module
 
 DEFAULTS = dict(latent=32, width=64, min_width=8, batch_size=64, lr=1e-3, kl_weight=1.0, kl_warmup=0,
                 output="bernoulli", frequency_weight=0.0, calibrate=False, encoder_dense=0, decoder_dense=0,

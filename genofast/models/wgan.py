@@ -63,7 +63,8 @@ were chosen to train on a CPU.
 from __future__ import annotations
 
 from ._base import check_bool, check_float, check_int
-from ._torch import TorchGenerator, check_output, draw_alleles, set_log_odds, straight_through, torch_module
+from ._torch import TorchGenerator
+from ._torch_ops import check_output, draw_alleles, set_log_odds, straight_through, torch_module
 
 DEFAULTS = dict(latent=64, width=64, min_width=8, batch_size=96, lr=5e-4, betas=(0.5, 0.9), n_critic=10,
                 gp_weight=10.0, pack=3, fine_tune_epoch=None, output="round",
