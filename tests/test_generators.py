@@ -423,8 +423,8 @@ def same_trace(a, b):
 
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
     (GAN, {"ema": 0.9, "straight_through": True, "frequency_weight": 2.0, "calibrate": True}),
-    (WGAN, {"ema": 0.9, "generator_dense": 5}),
-    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0]}), (VAE, {"frequency_weight": 2.0, "calibrate": True}),
+    (WGAN, {"ema": 0.9, "generator_dense": 5, "fine_tune_epoch": 3}),
+    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0], "fine_tune_epoch": 3}), (VAE, {"frequency_weight": 2.0, "calibrate": True}),
     (VAE, {"encoder_dense": 6, "decoder_dense": 5, "log_odds_init": True})])
 def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
@@ -444,6 +444,25 @@ def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haploty
     assert np.array_equal(back.fingerprints, whole.fingerprints)
     a, b = (m.sample(9, seed=5, labels="B", allow_copies=True) for m in (whole, back))
     assert np.array_equal(a.to_numpy(), b.to_numpy()) and list(a.ids) == [f"{cls.kind}{i}.B" for i in range(9)]
+
+
+@pytest.mark.parametrize("cls", [WGAN, GMMN])
+def test_second_phase_divides_the_generator_learning_rate_by_ten(cls, haplotypes):
+    def lrs(m):
+        return {k: [g["lr"] for g in o.param_groups] for k, o in m.optimizers.items()}
+
+    plain = tiny(cls).fit(haplotypes, epochs=2, seed=1)
+    m = tiny(cls, fine_tune_epoch=1).fit(haplotypes, epochs=2, seed=1)
+    lr = m.config["lr"]
+    assert lrs(plain)["generator"] == [lr] and lrs(m)["generator"] == [pytest.approx(lr / 10)]
+    if cls is WGAN:
+        assert lrs(m)["critic"] == [lr]  # the critic keeps its rate
+    # the first epoch is the same, the second is not
+    first = tiny(cls, fine_tune_epoch=1).fit(haplotypes, epochs=1, seed=1)
+    assert same_state(state(first), state(tiny(cls).fit(haplotypes, epochs=1, seed=1)))
+    assert not same_state(state(m), state(plain))
+    with pytest.raises(ValueError, match="fine_tune_epoch"):
+        tiny(cls, fine_tune_epoch=-1)
 
 
 @pytest.mark.parametrize("cls", FAMILIES)

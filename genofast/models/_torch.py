@@ -138,6 +138,8 @@ class TorchGenerator:
             cfg["frequency_weight"] = check_float(cfg["frequency_weight"], "frequency_weight")
         if "calibrate" in cfg:
             check_bool(cfg["calibrate"], "calibrate")
+        if cfg.get("fine_tune_epoch") is not None:
+            cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
         self.config = {"n_snps": int(n_snps), "classes": classes, **self._check_config(cfg)}
         self.device = resolve_device(device)
         self.nets = self._with_extras(self._build())
@@ -158,6 +160,15 @@ class TorchGenerator:
 
     def _epoch_start(self, seed: int) -> None:
         """Called before each epoch (GMMN re-draws its random features here)."""
+
+    def _generator_lr(self) -> None:
+        """The second phase (``fine_tune_epoch``, WGAN and GMMN): the generator's learning rate divided by 10 from
+        that epoch on (Yelmen et al. 2023). Set at every epoch start from the epoch counter, so a resumed run
+        enters the phase where the uninterrupted one did."""
+        start = self.config["fine_tune_epoch"]
+        lr = self.config["lr"] / (10 if start is not None and self.epoch >= start else 1)
+        for g in self.optimizers["generator"].param_groups:
+            g["lr"] = lr
 
     def _data_init(self, alleles) -> None:
         """Called after the networks are first built, with the training alleles (start at their frequencies)."""

@@ -29,6 +29,10 @@ classified as their own label from 69.5-95.5% to 81.0-100% (120 epochs). With
 either kernel the generated haplotypes sit closer to each other than to real
 ones (AA_syn 0.98-1.00).
 
+``fine_tune_epoch`` (not in the paper; the WGAN's second phase, shared
+through :class:`genofast.models._torch.TorchGenerator`): the learning rate
+divided by 10 from that epoch on.
+
 Conditional: the paper trains one GMMN per ancestry on that ancestry's
 sketch. Here one generator takes the one-hot label as extra input and the loss
 sums, over the labels in a batch, the MMD between that label's sketch and its
@@ -42,7 +46,7 @@ from ._torch import TorchGenerator
 from ._torch_ops import derived_seed, torch_module
 
 DEFAULTS = dict(latent=None, hidden=None, features=None, batch_size=500, lr=1e-3, restart_every=5,
-                kernel="relu", ema=0.0)
+                kernel="relu", ema=0.0, fine_tune_epoch=None)
 
 
 def _quantiser():
@@ -132,7 +136,9 @@ class GMMN(TorchGenerator):
         self._restart = None  # new data: sketches must be recomputed
 
     def _epoch_start(self, seed):
-        """Draw the projection of this restart period (keyed by seed and period) and sketch the data with it."""
+        """Set this epoch's learning rate (``fine_tune_epoch``); draw the projection of this restart period (keyed
+        by seed and period) and sketch the data with it."""
+        self._generator_lr()
         torch = torch_module()
         period = self.epoch // self.config["restart_every"]
         if self._restart == period:

@@ -104,8 +104,6 @@ class WGAN(TorchGenerator):
         cfg["betas"] = [check_float(b, "betas", high=1.0, high_open=True) for b in cfg["betas"]]
         if len(cfg["betas"]) != 2:
             raise ValueError(f"betas must be two numbers, got {cfg['betas']!r}")
-        if cfg["fine_tune_epoch"] is not None:
-            cfg["fine_tune_epoch"] = check_int(cfg["fine_tune_epoch"], "fine_tune_epoch", 0)
         check_output(cfg["output"])
         for k in ("straight_through", "critic_linear"):
             check_bool(cfg[k], k)
@@ -135,10 +133,7 @@ class WGAN(TorchGenerator):
                 for k in ("generator", "critic")}
 
     def _epoch_start(self, seed):
-        start = self.config["fine_tune_epoch"]
-        lr = self.config["lr"] / (10 if start is not None and self.epoch >= start else 1)
-        for g in self.optimizers["generator"].param_groups:
-            g["lr"] = lr
+        self._generator_lr()
 
     def _fake(self, n, c, gen, rows=None):
         """Soft haplotypes for ``n`` latent draws with labels ``c`` (n rows or None); ``rows``: only those rows
