@@ -186,7 +186,8 @@ HOSTILE = [
     (["train", "train.hapt", "--out", "o.safetensors", "--lr", "-1"], "--lr must be a finite number > 0"),
     (["train", "train.hapt", "--out", "o.safetensors", "--k", "0"], "--k must be"),
     (["train", "train.hapt", "--out", "o.safetensors", "--batch-size", "0"], "--batch-size must be"),
-    (["train", "train.hapt", "--out", "o.safetensors", "--hidden", "0"], "--hidden must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--hidden", "0", "--local-hidden", "0"], "--hidden must be"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--local-hidden", "-1"], "--local-hidden must be"),
     (["train", "train.hapt", "--out", "o.safetensors", "--epochs", "0"], "--epochs must be"),
     (["train", "train.hapt", "--out", "o.safetensors", "--eval-every", "-2"], "--eval-every must be"),
     (["train", "train.hapt", "--out", "o.safetensors", "--training", "sgd"], "--training must be one of"),
@@ -514,6 +515,16 @@ def test_train_defaults_are_the_rbm_defaults(tiny):
     cli = RBM.load(tiny / "d.safetensors").config
     python = RBM(40).config
     assert cli == python
+
+
+def test_train_passes_rbm_local_units(tiny):
+    from genofast.models import RBM
+
+    r = run("train", tiny / "train.hapt", "--out", tiny / "l.safetensors", "--epochs", "1", "--hidden", "3",
+            "--local-hidden", "5")
+    assert r.exit_code == 0, r.output
+    m = RBM.load(tiny / "l.safetensors")
+    assert m.config == RBM(40, 3, local_hidden=5).config and m.params["W"].shape == (40, 8)
 
 
 def test_train_passes_rbm_dropout(tiny):

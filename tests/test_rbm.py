@@ -579,3 +579,73 @@ def test_dropout_training_resumes_bit_identically(tmp_path, rng):
 def test_bad_dropout_is_refused(bad):
     with pytest.raises(ValueError, match="dropout"):
         RBM(5, 2, dropout=bad)
+
+
+def test_local_units_see_their_window_only():
+    # hand-made layout: 10 SNPs, 3 hidden units, the last 2 local with windows of 4 centred at 2.5 and 7.5
+    w, b = RBM._local_scales(10, 3, 2, 4, 5.0)
+    want = np.zeros((10, 3), np.float32)
+    want[:, 0] = 1.0
+    want[0:4, 1] = 5.0
+    want[6:10, 2] = 5.0
+    np.testing.assert_array_equal(w, want)
+    np.testing.assert_array_equal(b, [1.0, 5.0, 5.0])
+    # windows near the ends are shifted inside, never cut short; a window wider than the SNPs covers them all
+    w, _ = RBM._local_scales(100, 7, 7, 30, 1.0)
+    assert ((w > 0).sum(0) == 30).all() and (w[:, 0] > 0)[:30].all() and (w[:, -1] > 0)[-30:].all()
+    assert (RBM._local_scales(5, 2, 1, 9, 1.0)[0] > 0).all()
+    assert RBM._local_scales(5, 2, 0, 9, 1.0) is None
+
+
+def test_local_units_stay_local_and_step_faster(rng):
+    data = rng.integers(0, 2, (120, 40), dtype=np.uint8)
+    data[:, 1] = data[:, 0]
+    m = RBM(40, 4, "relu", k=2, n_chains=16, local_hidden=8, local_window=6, local_lr=4.0).fit(data, epochs=3,
+                                                                                                seed=2)
+    assert m.params["W"].shape == (40, 12) and m.n_units == 12
+    outside = RBM._local_scales(40, 12, 8, 6, 4.0)[0] == 0
+    assert outside.sum() == 8 * 34 and (m.params["W"].numpy()[outside] == 0).all()
+    # one plain SGD step (no momentum, no centring): each step is lr x gradient x its unit's multiplier
+    s = RBM(40, 4, "relu", optimizer="sgd", momentum=0.0, centered=False, lr=0.01, local_hidden=8,
+            local_window=6, local_lr=4.0)
+    before = {k: v.clone() for k, v in s.params.items()}
+    g = {k: torch.ones_like(v) for k, v in s.params.items()}
+    s._step(g)
+    scale_w, scale_b = RBM._local_scales(40, 12, 8, 6, 4.0)
+    np.testing.assert_allclose((s.params["W"] - before["W"]).numpy(), 0.01 * scale_w, rtol=1e-6)
+    np.testing.assert_allclose((s.params["b"] - before["b"]).numpy(), 0.01 * scale_b, rtol=1e-6)
+    np.testing.assert_allclose((s.params["a"] - before["a"]).numpy(), 0.01, rtol=1e-6)
+
+
+def test_local_units_covering_everything_at_rate_one_are_global_units(rng, tmp_path):
+    data = rng.integers(0, 2, (100, 20), dtype=np.uint8)
+    data[:, 3] = data[:, 2]
+    plain = RBM(20, 6, "relu", k=2, n_chains=16).fit(data, epochs=3, seed=4)
+    local = RBM(20, 0, "relu", k=2, n_chains=16, local_hidden=6, local_window=20, local_lr=1.0).fit(
+        data, epochs=3, seed=4)
+    for k in plain.params:
+        np.testing.assert_array_equal(plain.params[k].numpy(), local.params[k].numpy())
+    # and a local model resumes bit for bit from its checkpoint, its layout read back from the config
+    opts = dict(k=2, n_chains=16, local_hidden=4, local_window=5)
+    full = RBM(20, 2, "relu", **opts).fit(data, epochs=4, seed=4)
+    RBM(20, 2, "relu", **opts).fit(data, epochs=2, seed=4).save(tmp_path / "rbm.safetensors")
+    resumed = RBM.load(tmp_path / "rbm.safetensors").fit(data, epochs=4, seed=4)
+    assert resumed.config["local_hidden"] == 4 and resumed.config["local_lr"] == 30.0
+    for k in full.params:
+        np.testing.assert_array_equal(full.params[k].numpy(), resumed.params[k].numpy())
+
+
+@pytest.mark.parametrize("bad", [dict(local_hidden=0, n_hidden=0), dict(local_hidden=-1), dict(local_window=0),
+                                 dict(local_lr=0.0), dict(local_lr=float("nan")), dict(local_hidden=1.5)])
+def test_bad_local_units_are_refused(bad):
+    with pytest.raises(ValueError, match="local"):
+        RBM(5, **{"n_hidden": 6, **bad})
+
+
+def test_dropout_spares_the_local_units():
+    m = RBM(30, 5, dropout=0.5, local_hidden=4, local_window=8)
+    keep = m._mask(2000, (1, 2, 0)).numpy()
+    assert keep.shape == (2000, 9) and keep[:, 5:].all()
+    # the fully connected units' draws are those of a model without local units
+    np.testing.assert_array_equal(keep[:, :5], RBM(30, 5, dropout=0.5)._mask(2000, (1, 2, 0)).numpy())
+    assert abs(keep[:, :5].mean() - 0.5) < 0.02

@@ -22,7 +22,7 @@ def _rbm_defaults() -> dict:
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
                 batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None,
-                dropout: float = 0.0):
+                dropout: float = 0.0, local_hidden: int = 0):
     from ..models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -30,7 +30,7 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
     return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
-               decay=decay, dropout=dropout, classes=classes, device=device)
+               decay=decay, dropout=dropout, local_hidden=local_hidden, classes=classes, device=device)
 
 
 # The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
@@ -45,7 +45,10 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                                                 "header: sample, then the label): a conditional rbm, gan, wgan, "
                                                 "vae or gmmn."),
           epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
-          hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units."),
+          hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units connected to every SNP."),
+          local_hidden: int = typer.Option(RBM_DEFAULTS["local_hidden"], help="RBM hidden units connected to "
+                                           f"{RBM_DEFAULTS['local_window']} consecutive SNPs each, spread along "
+                                           "the SNPs (local linkage; README)."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
@@ -99,7 +102,10 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             if value not in allowed:
                 raise ValueError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
         check_int(epochs, "--epochs")
-        check_int(hidden, "--hidden")
+        check_int(hidden, "--hidden", 0)
+        check_int(local_hidden, "--local-hidden", 0)
+        if not hidden + local_hidden:
+            raise ValueError("--hidden must be at least 1 when --local-hidden is 0 (the RBM needs hidden units)")
         check_int(k, "--k")
         check_int(batch_size, "--batch-size")
         check_int(chains, "--chains")
@@ -122,7 +128,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             y = None if labels is None else _labels(h, labels)
             m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
                 model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
-                None if y is None else sorted(set(y)), dropout)
+                None if y is None else sorted(set(y)), dropout, local_hidden)
             _check_training_size(m, h, epochs)
             m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
                   fingerprint=fingerprints, distributed=distributed)

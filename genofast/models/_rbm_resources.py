@@ -16,7 +16,7 @@ class ResourceEstimates:
         # in a sweep: the old visible states, the pre-activations and the new
         # states (n x V float32 each), hidden pre-activations and states, context;
         # one more n x V for freed blocks the allocator has not reused (measured)
-        V, H, C = self.config["n_visible"], self.config["n_hidden"], self._n_conditions
+        V, H, C = self.config["n_visible"], self.n_units, self._n_conditions
         masks = 13 * H if self.config["dropout"] else 0  # dropout: the float64 draw, its bool and float32 mask
         return 4 * n * (4 * V + 2 * H + C) + n * masks
 

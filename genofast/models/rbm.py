@@ -37,7 +37,8 @@ _STATE = ("W", "a", "b", "A", "B")
 # The one place the RBM's defaults live: ``RBM(...)`` and ``genofast train``
 # both read this dict, so re-tuning a default changes both.
 DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
-                optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0)
+                optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0, local_hidden=0,
+                local_window=32, local_lr=30.0)
 # and of ``fit``: how long to train, how often to measure the selection criteria
 FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
 
@@ -73,6 +74,19 @@ class RBM(ResourceEstimates):
     way: on the 805-SNP set p = 0.3 brought the privacy loss under 0.02 on
     three seeds; on the demo's dense simulated SNPs it erased the linkage,
     so it is off by default (README).
+
+    ``local_hidden=L`` adds L locally connected hidden units after the
+    ``n_hidden`` fully connected ones: unit j sees only ``local_window``
+    consecutive SNPs (windows centred evenly along the SNPs, shifted inside
+    at the ends) and its weights and bias step ``local_lr`` times as far as
+    the others'. Why: through a layer of H units the visible units interact,
+    to second order, through W Wᵀ, of rank at most H, and strong LD between
+    neighbouring SNPs all along a dense region is a band, of full rank; 100 fully connected
+    units learnt the region's long-range structure and little of its local
+    linkage, and more of them memorised the training haplotypes. Local units
+    add the band with few parameters (L x ``local_window``). Stored as zeros
+    outside each window of one dense W, so every kernel and checkpoint is
+    unchanged; ``dropout`` spares them.
     """
 
     kind = "rbm"
@@ -83,8 +97,9 @@ class RBM(ResourceEstimates):
                  lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"], l2: float = DEFAULTS["l2"],
                  optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"],
                  centered: bool = DEFAULTS["centered"], decay: float = DEFAULTS["decay"],
-                 dropout: float = DEFAULTS["dropout"], n_context: int = 0,
-                 classes=None, sample_k: int | None = None, device: str = "cpu"):
+                 dropout: float = DEFAULTS["dropout"], local_hidden: int = DEFAULTS["local_hidden"],
+                 local_window: int = DEFAULTS["local_window"], local_lr: float = DEFAULTS["local_lr"],
+                 n_context: int = 0, classes=None, sample_k: int | None = None, device: str = "cpu"):
         if hidden not in kernels.UNIT_KINDS:
             raise ValueError(f"hidden must be one of {kernels.UNIT_KINDS}, got {hidden!r}")
         if training not in TRAINING:
@@ -94,9 +109,9 @@ class RBM(ResourceEstimates):
             raise ValueError("a conditional RBM has no single persistent chain per context; use 'cd' or 'rdm'")
         if optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-        for name, v in (("n_visible", n_visible), ("n_hidden", n_hidden), ("k", k), ("n_chains", n_chains),
-                        ("batch_size", batch_size)):
+        for name, v in (("n_visible", n_visible), ("k", k), ("n_chains", n_chains), ("batch_size", batch_size)):
             check_int(v, name)
+        check_int(n_hidden, "n_hidden", 0)
         # A NaN or infinite rate trains to all-NaN weights, which sample all-0 haplotypes without complaint.
         lr = check_float(lr, "lr", low_open=True)
         l2 = check_float(l2, "l2")
@@ -104,24 +119,35 @@ class RBM(ResourceEstimates):
         momentum = check_float(momentum, "momentum", high=1.0, high_open=True)
         dropout = check_float(dropout, "dropout", high=1.0, high_open=True)
         check_int(n_context, "n_context", 0)
+        check_int(local_hidden, "local_hidden", 0)
+        if not n_hidden + local_hidden:
+            raise ValueError("an RBM needs hidden units: n_hidden and local_hidden are both 0")
+        check_int(local_window, "local_window")
+        local_lr = check_float(local_lr, "local_lr", low_open=True)
         if sample_k is not None:
             check_int(sample_k, "sample_k")
-        V, H = int(n_visible), int(n_hidden)
+        V, H = int(n_visible), int(n_hidden) + int(local_hidden)  # the local units are the last columns
         C = int(n_context) + len(classes or ())  # context columns: alleles, then the one-hot label
         # the float64 draw for W, then W and its two optimizer moments in float32
         check_memory(V * H * 20 + C * (V + H) * 12, f"an RBM of {V} visible x {H} hidden units",
                      "use fewer hidden units")
-        self.config = dict(n_visible=V, n_hidden=H, hidden=hidden, training=training,
+        self.config = dict(n_visible=V, n_hidden=int(n_hidden), hidden=hidden, training=training,
                            k=int(k), n_chains=int(n_chains), lr=lr, batch_size=int(batch_size), l2=l2,
                            optimizer=optimizer, momentum=momentum, centered=bool(centered), decay=float(decay),
-                           dropout=dropout,
-                           n_context=int(n_context), classes=classes,
+                           dropout=dropout, local_hidden=int(local_hidden), local_window=int(local_window),
+                           local_lr=local_lr, n_context=int(n_context), classes=classes,
                            sample_k=int(sample_k) if sample_k else (int(k) if training == "rdm" else 1000))
         self.device = _resolve_device(device)
         torch = _torch()
         g = np.random.default_rng(0)  # weights start small and fixed: seeds drive sampling, not init
         t = lambda x: torch.tensor(x, dtype=torch.float32, device=self.device)  # noqa: E731
-        self.params = {"W": t(g.normal(0, 0.01, (V, H))), "a": t(np.zeros(V)), "b": t(np.zeros(H))}
+        self._step_scale = self._local_scales(V, H, int(local_hidden), int(local_window), local_lr)
+        w = g.normal(0, 0.01, (V, H))
+        if self._step_scale is not None:
+            w *= self._step_scale[0] > 0  # a local unit starts (and stays) unconnected outside its window
+        self.params = {"W": t(w), "a": t(np.zeros(V)), "b": t(np.zeros(H))}
+        if self._step_scale is not None:
+            self._step_scale = tuple(t(x) for x in self._step_scale)
         if C:
             self.params["A"] = t(np.zeros((C, V)))
             self.params["B"] = t(np.zeros((C, H)))
@@ -137,6 +163,24 @@ class RBM(ResourceEstimates):
         self.variants: Variants | None = None
         self.fingerprints: np.ndarray | None = None  # of the training haplotypes; see models/_gate.py
         self._group = ProcessGroup.single()  # the processes sharing each batch while fit(distributed=True) runs
+
+    @staticmethod
+    def _local_scales(V: int, H: int, n_local: int, window: int, lr: float):
+        """Multipliers of the W and hidden-bias steps: 1 for the global units; for each of the last ``n_local``
+        units ``lr`` inside its window of ``window`` consecutive SNPs (centres evenly spaced along the SNPs) and
+        0 outside it. None without local units."""
+        if not n_local:
+            return None
+        w = np.ones((V, H), np.float32)
+        b = np.ones(H, np.float32)
+        for j in range(n_local):
+            centre = (j + 0.5) * V / n_local
+            lo = min(max(0, int(round(centre - window / 2))), max(0, V - window))
+            col = H - n_local + j
+            w[:, col] = 0.0
+            w[lo : lo + window, col] = lr
+            b[col] = lr
+        return w, b
 
     # --- Gibbs sampling ---------------------------------------------------------
 
@@ -188,11 +232,15 @@ class RBM(ResourceEstimates):
 
         Drawn for a whole batch from ``key`` (seed, update, phase), then cut to
         this process's ``rows``, so sharded training draws what one process does.
+        Only the fully connected units drop out; the local ones are always kept
+        (dropped too, they lost the local linkage they are there for: README).
         """
         p = self.config["dropout"]
         if not p:
             return None
         keep = np.random.default_rng(key).random((n, self.config["n_hidden"])) >= p
+        if self.config["local_hidden"]:
+            keep = np.concatenate([keep, np.ones((n, self.config["local_hidden"]), bool)], axis=1)
         if rows is not None:
             keep = keep[rows[0] : rows[1]]
         return self._tensor(keep)
@@ -316,6 +364,11 @@ class RBM(ResourceEstimates):
         return self
 
     @property
+    def n_units(self) -> int:
+        """Hidden units in all: ``n_hidden`` fully connected, then ``local_hidden`` locally connected."""
+        return self.config["n_hidden"] + self.config["local_hidden"]
+
+    @property
     def classes(self) -> list[str] | None:
         return self.config["classes"]
 
@@ -410,6 +463,9 @@ class RBM(ResourceEstimates):
                 mh = m / (1 - 0.9 ** self.updates)
                 sh = s / (1 - 0.999 ** self.updates)
                 steps[k] = lr * mh / (sh.sqrt() + 1e-8)
+        if self._step_scale is not None:
+            steps["W"] = steps["W"] * self._step_scale[0]
+            steps["b"] = steps["b"] * self._step_scale[1]
         if cfg["centered"]:
             # steps in the centred parameters; the same model in plain parameters moves the biases too
             steps["a"] = steps["a"] - steps["W"] @ self.offsets["h"]
