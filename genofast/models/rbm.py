@@ -38,7 +38,7 @@ _STATE = ("W", "a", "b", "A", "B")
 # both read this dict, so re-tuning a default changes both.
 DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
                 optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0, local_hidden=0,
-                local_window=32, local_lr=30.0)
+                local_window=32, local_lr=10.0)
 # and of ``fit``: how long to train, how often to measure the selection criteria
 FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
 
@@ -79,14 +79,15 @@ class RBM(ResourceEstimates):
     ``n_hidden`` fully connected ones: unit j sees only ``local_window``
     consecutive SNPs (windows centred evenly along the SNPs, shifted inside
     at the ends) and its weights and bias step ``local_lr`` times as far as
-    the others'. Why: through a layer of H units the visible units interact,
-    to second order, through W Wᵀ, of rank at most H, and strong LD between
-    neighbouring SNPs all along a dense region is a band, of full rank; 100 fully connected
-    units learnt the region's long-range structure and little of its local
-    linkage, and more of them memorised the training haplotypes. Local units
-    add the band with few parameters (L x ``local_window``). Stored as zeros
-    outside each window of one dense W, so every kernel and checkpoint is
-    unchanged; ``dropout`` spares them.
+    the others' (and so do the visible biases, which the centring moves by
+    those steps). Why: through a layer of H units the visible units
+    interact, to second order, through W Wᵀ, of rank at most H, and strong
+    LD between neighbouring SNPs all along a dense region is a band, of full
+    rank; 100 fully connected units learnt the region's long-range structure
+    and little of its local linkage, and more of them memorised the training
+    haplotypes. Local units add the band with few parameters (L x
+    ``local_window``). Stored as zeros outside each window of one dense W,
+    so every kernel and checkpoint is unchanged; ``dropout`` spares them.
     """
 
     kind = "rbm"
@@ -466,6 +467,9 @@ class RBM(ResourceEstimates):
         if self._step_scale is not None:
             steps["W"] = steps["W"] * self._step_scale[0]
             steps["b"] = steps["b"] * self._step_scale[1]
+            # The centring below moves the visible biases by the local units' larger W steps; at the plain rate
+            # their own steps could not follow, and the samples drifted off the allele frequencies (README).
+            steps["a"] = steps["a"] * cfg["local_lr"]
         if cfg["centered"]:
             # steps in the centred parameters; the same model in plain parameters moves the biases too
             steps["a"] = steps["a"] - steps["W"] @ self.offsets["h"]
