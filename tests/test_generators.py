@@ -424,7 +424,8 @@ def same_trace(a, b):
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
     (GAN, {"ema": 0.9, "straight_through": True, "frequency_weight": 2.0, "calibrate": True}),
     (WGAN, {"ema": 0.9, "generator_dense": 5, "fine_tune_epoch": 3}),
-    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0], "fine_tune_epoch": 3}), (VAE, {"frequency_weight": 2.0, "calibrate": True}),
+    (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0], "fine_tune_epoch": 3}),
+    (VAE, {"frequency_weight": 2.0, "calibrate": True}),
     (VAE, {"encoder_dense": 6, "decoder_dense": 5, "log_odds_init": True})])
 def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haplotypes, tmp_path):
     labels = np.repeat(["A", "B"], 30)
