@@ -650,3 +650,20 @@ def test_dropout_spares_the_local_units():
     # the fully connected units' draws are those of a model without local units
     np.testing.assert_array_equal(keep[:, :5], RBM(30, 5, dropout=0.5)._mask(2000, (1, 2, 0)).numpy())
     assert abs(keep[:, :5].mean() - 0.5) < 0.02
+
+
+@pytest.mark.parametrize("bad", [0, 10**6 + 1, 2**63, 10**40])
+def test_a_stored_sweep_count_out_of_bounds_is_refused(bad, tmp_path):
+    # a checkpoint whose sample_k would have sample() run for ever is refused on load, with the file named
+    with pytest.raises(ValueError, match="sample_k"):
+        RBM(6, 2, sample_k=bad)
+    RBM(6, 2).save(tmp_path / "m.safetensors")
+
+    def damage(meta):
+        meta["config"]["sample_k"] = bad
+        return meta
+
+    rewrite_checkpoint(tmp_path / "m.safetensors", tmp_path / "bad.safetensors", config=damage)
+    with pytest.raises(ValueError, match="sample_k") as e:
+        RBM.load(tmp_path / "bad.safetensors")
+    assert "bad.safetensors" in str(e.value)

@@ -39,6 +39,7 @@ _STATE = ("W", "a", "b", "A", "B")
 DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
                 optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0, local_hidden=0,
                 local_window=32, local_lr=10.0)
+MAX_SAMPLE_SWEEPS = 1_000_000  # a stored sweep count above this is a damaged config, not a model
 # and of ``fit``: how long to train, how often to measure the selection criteria
 FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
 
@@ -125,8 +126,8 @@ class RBM(ResourceEstimates):
             raise ValueError("an RBM needs hidden units: n_hidden and local_hidden are both 0")
         check_int(local_window, "local_window")
         local_lr = check_float(local_lr, "local_lr", low_open=True)
-        if sample_k is not None:
-            check_int(sample_k, "sample_k")
+        if sample_k is not None:  # given (always, from a checkpoint): bounded, or a damaged file could sample forever
+            check_int(sample_k, "sample_k", 1, MAX_SAMPLE_SWEEPS)
         V, H = int(n_visible), int(n_hidden) + int(local_hidden)  # the local units are the last columns
         C = int(n_context) + len(classes or ())  # context columns: alleles, then the one-hot label
         # the float64 draw for W, then W and its two optimizer moments in float32
