@@ -39,9 +39,9 @@ _STATE = ("W", "a", "b", "A", "B")
 DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
                 optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0, local_hidden=0,
                 local_window=32, local_lr=10.0)
-MAX_SAMPLE_SWEEPS = 1_000_000  # a stored sweep count above this is a damaged config, not a model
 # and of ``fit``: how long to train, how often to measure the selection criteria
 FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
+MAX_SAMPLE_SWEEPS = 1_000_000  # a stored sweep count above this is a damaged config, not a model
 
 
 def _torch():
@@ -143,13 +143,12 @@ class RBM(ResourceEstimates):
         torch = _torch()
         g = np.random.default_rng(0)  # weights start small and fixed: seeds drive sampling, not init
         t = lambda x: torch.tensor(x, dtype=torch.float32, device=self.device)  # noqa: E731
-        self._step_scale = self._local_scales(V, H, int(local_hidden), int(local_window), local_lr)
+        scales = self._local_scales(V, H, int(local_hidden), int(local_window), local_lr)
         w = g.normal(0, 0.01, (V, H))
-        if self._step_scale is not None:
-            w *= self._step_scale[0] > 0  # a local unit starts (and stays) unconnected outside its window
+        if scales is not None:
+            w *= scales[0] > 0  # a local unit starts (and stays) unconnected outside its window
         self.params = {"W": t(w), "a": t(np.zeros(V)), "b": t(np.zeros(H))}
-        if self._step_scale is not None:
-            self._step_scale = tuple(t(x) for x in self._step_scale)
+        self._step_scale = None if scales is None else tuple(t(x) for x in scales)  # (W, hidden bias) multipliers
         if C:
             self.params["A"] = t(np.zeros((C, V)))
             self.params["B"] = t(np.zeros((C, H)))
