@@ -16,10 +16,10 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     // word e & 3 of counter e >> 2, exactly as philox_u32 and the CUDA kernel
     // do), so any row block draws what the whole matrix would. Small layers
     // stay on the calling thread, where starting a team would cost about as
-    // much as the work.
+    // much as the work; a rectified unit's draw costs about six Bernoulli ones.
     const uint64_t e0 = first_row * uint64_t(m), e1 = e0 + total;
     const uint64_t g0 = e0 >> 2, g1 = (e1 + 3) >> 2;
-    const bool big = total >= (std::size_t(1) << 14);
+    const bool big = total * (kind == UnitKind::relu ? 6 : 1) >= (std::size_t(1) << 14);
 #pragma omp parallel for schedule(static) if (big)
     for (std::ptrdiff_t gi = 0; gi < std::ptrdiff_t(g1 - g0); ++gi) {
         const uint64_t g = g0 + uint64_t(gi);
@@ -30,7 +30,7 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
         std::size_t c = std::size_t(lo - e0) % m;
         for (uint64_t e = lo; e < hi; ++e) {
             const std::size_t i = std::size_t(e - e0);
-            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, r.v[e & 3]);
+            const UnitDraw d = draw_unit(pre[i] + bias[c], kind, r.v[e & 3], mean != nullptr);
             sample[i] = d.sample;
             if (mean) mean[i] = d.mean;
             if (++c == m) c = 0;

@@ -48,7 +48,9 @@ struct UnitDraw {
 // Bernoulli: mean sigmoid(x). Rectified Gaussian N(x, 1) on [0, inf):
 // mean x + phi(x)/Phi(x), sample x - Phi^{-1}(u Phi(x)); far in the left tail
 // (x < -35, where Phi(x) nears the double range) the law is exponential with rate -x, used directly there.
-GF_HD UnitDraw draw_unit(float xf, UnitKind kind, uint32_t random_bits) {
+// The rectified unit's mean costs an exp and a division, and a Gibbs sweep asks only for samples: it is
+// computed when ``want_mean`` (the sample does not depend on it).
+GF_HD UnitDraw draw_unit(float xf, UnitKind kind, uint32_t random_bits, bool want_mean) {
     if (kind == UnitKind::bernoulli) {  // float is ample for a probability compared with a 24-bit uniform
         const float p = 1.0f / (1.0f + expf(-xf));
         return UnitDraw{u32_to_unit_float(random_bits) < p ? 1.0f : 0.0f, p};
@@ -56,11 +58,11 @@ GF_HD UnitDraw draw_unit(float xf, UnitKind kind, uint32_t random_bits) {
     const double x = xf, u = open_unit(random_bits);
     if (x < -35.0) {
         const double t = -x;
-        return UnitDraw{float(-log(u) / t), float(1.0 / t - 2.0 / (t * t * t))};
+        return UnitDraw{float(-log(u) / t), want_mean ? float(1.0 / t - 2.0 / (t * t * t)) : 0.0f};
     }
     const double cdf = normal_cdf(x);
-    const double mean = x + 0.39894228040143267794 * exp(-x * x / 2) / cdf;
     const double s = x - normal_quantile(u * cdf);
+    const double mean = want_mean ? x + 0.39894228040143267794 * exp(-x * x / 2) / cdf : 0.0;
     return UnitDraw{float(s > 0 ? s : 0), float(mean)};
 }
 
