@@ -16,7 +16,7 @@ SWEEPS = 20
 
 
 def model(n_visible, n_hidden):
-    m = RBM(n_visible, n_hidden, "relu")
+    m = RBM(n_visible, n_hidden, "relu", local_hidden=0, dropout=0.0)  # the fully connected sweep
     g = torch.Generator().manual_seed(0)
     # hidden fields of order 1, as in a trained model (and where torch's float
     # ndtr / ndtri stay finite)

@@ -72,4 +72,4 @@ def test_rbm_gpu_buffers_are_checked_against_free_gpu_memory(rng, monkeypatch):
 
 def test_rbm_host_sampling_guard(little_memory):
     with pytest.raises(MemoryError, match=r"sampling 1000 haplotypes x 50 SNPs needs about .*sample fewer"):
-        RBM(50, 8, k=1, n_chains=4).sample(1000)
+        RBM(50, 8, k=1, n_chains=4, local_hidden=0).sample(1000)

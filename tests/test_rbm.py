@@ -17,7 +17,8 @@ ALL_V = torch.tensor(list(itertools.product([0, 1], repeat=6)), dtype=torch.floa
 
 
 def tiny(hidden, seed=0):
-    m = RBM(6, 3, hidden, training="pcd", k=1, n_chains=10)
+    # fully connected units only, no dropout: the exact formulas below are those of a plain RBM
+    m = RBM(6, 3, hidden, training="pcd", k=1, n_chains=10, local_hidden=0, dropout=0.0)
     g = torch.Generator().manual_seed(seed)
     m.params["W"] = torch.randn(6, 3, generator=g) * 0.8
     m.params["a"] = torch.randn(6, generator=g) * 0.5
@@ -383,6 +384,8 @@ def test_hidden_units_beyond_memory_are_refused(monkeypatch):
     monkeypatch.setattr(base, "available_memory", lambda: 2**30)
     RBM(100, 1000)  # 100 x 1000 weights: 2 MB
     with pytest.raises(MemoryError, match=r"RBM of 100 visible x 10000000 hidden units needs about 18\.6 GiB"):
+        RBM(100, 10_000_000, local_hidden=0)
+    with pytest.raises(MemoryError, match=r"RBM of 100 visible x 10000038 hidden units"):  # + 38 local by default
         RBM(100, 10_000_000)
 
 
@@ -426,7 +429,7 @@ def test_sampling_zero_haplotypes_gives_an_empty_matrix():
 def test_sampling_refuses_what_memory_cannot_hold(monkeypatch):
     import genofast.models._base as base
 
-    m = RBM(1000, 50, training="rdm", k=1)
+    m = RBM(1000, 50, training="rdm", k=1, local_hidden=0, dropout=0.0)
     monkeypatch.setattr(base, "available_memory", lambda: 2**30)
     assert m.sample(100, seed=1).shape == (100, 1000)
     with pytest.raises(MemoryError, match=r"sampling 1000000 haplotypes x 1000 SNPs needs about 15\.\d GiB"):
@@ -540,7 +543,7 @@ def test_label_conditional_rbm_bad_input(rng):
 
 def test_dropout_masks_hidden_units_per_chain(rng, tmp_path):
     # one hidden unit that is always on and turns every visible unit on; dropped, every visible unit is off
-    m = RBM(4, 1, "bernoulli", dropout=0.5)
+    m = RBM(4, 1, "bernoulli", dropout=0.5, local_hidden=0)
     m.params["W"][:] = 30.0
     m.params["a"][:] = -15.0
     m.params["b"][:] = 10.0
@@ -621,8 +624,8 @@ def test_local_units_stay_local_and_step_faster(rng):
 def test_local_units_covering_everything_at_rate_one_are_global_units(rng, tmp_path):
     data = rng.integers(0, 2, (100, 20), dtype=np.uint8)
     data[:, 3] = data[:, 2]
-    plain = RBM(20, 6, "relu", k=2, n_chains=16).fit(data, epochs=3, seed=4)
-    local = RBM(20, 0, "relu", k=2, n_chains=16, local_hidden=6, local_window=20, local_lr=1.0).fit(
+    plain = RBM(20, 6, "relu", k=2, n_chains=16, local_hidden=0, dropout=0.0).fit(data, epochs=3, seed=4)
+    local = RBM(20, 0, "relu", k=2, n_chains=16, local_hidden=6, local_window=20, local_lr=1.0, dropout=0.0).fit(
         data, epochs=3, seed=4)
     for k in plain.params:
         np.testing.assert_array_equal(plain.params[k].numpy(), local.params[k].numpy())
@@ -648,7 +651,7 @@ def test_dropout_spares_the_local_units():
     keep = m._mask(2000, (1, 2, 0)).numpy()
     assert keep.shape == (2000, 9) and keep[:, 5:].all()
     # the fully connected units' draws are those of a model without local units
-    np.testing.assert_array_equal(keep[:, :5], RBM(30, 5, dropout=0.5)._mask(2000, (1, 2, 0)).numpy())
+    np.testing.assert_array_equal(keep[:, :5], RBM(30, 5, dropout=0.5, local_hidden=0)._mask(2000, (1, 2, 0)).numpy())
     assert abs(keep[:, :5].mean() - 0.5) < 0.02
 
 
@@ -667,3 +670,21 @@ def test_a_stored_sweep_count_out_of_bounds_is_refused(bad, tmp_path):
     with pytest.raises(ValueError, match="sample_k") as e:
         RBM.load(tmp_path / "bad.safetensors")
     assert "bad.safetensors" in str(e.value)
+
+
+def test_a_checkpoint_from_before_dropout_and_local_units_loads_without_them(tmp_path, rng):
+    # configs written before those options existed lack their keys: they load as the plain RBM they were,
+    # not with today's defaults (dropout 0.3, local units)
+    data = rng.integers(0, 2, (40, 12), dtype=np.uint8)
+    plain = RBM(12, 3, k=2, n_chains=8, local_hidden=0, dropout=0.0).fit(data, epochs=1, seed=1)
+    plain.save(tmp_path / "m.safetensors")
+
+    def old(meta):
+        del meta["config"]["dropout"], meta["config"]["local_hidden"]
+        return meta
+
+    rewrite_checkpoint(tmp_path / "m.safetensors", tmp_path / "old.safetensors", config=old)
+    m = RBM.load(tmp_path / "old.safetensors")
+    assert m.config["dropout"] == 0.0 and m.n_units == 3
+    assert (m.sample(20, seed=3).to_numpy() == plain.sample(20, seed=3).to_numpy()).all()
+    assert RBM(12, 3).config["local_hidden"] == 5 and RBM(12, 3).config["dropout"] == 0.3  # today's defaults

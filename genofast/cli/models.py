@@ -22,7 +22,7 @@ def _rbm_defaults() -> dict:
 
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
                 batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None,
-                dropout: float = 0.0, local_hidden: int = 0):
+                dropout: float = 0.0, local_hidden: Optional[int] = 0):
     from ..models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -46,9 +46,10 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                                                 "vae or gmmn."),
           epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
           hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units connected to every SNP."),
-          local_hidden: int = typer.Option(RBM_DEFAULTS["local_hidden"], help="RBM hidden units connected to "
-                                           f"{RBM_DEFAULTS['local_window']} consecutive SNPs each, spread along "
-                                           "the SNPs (local linkage; README)."),
+          local_hidden: Optional[int] = typer.Option(RBM_DEFAULTS["local_hidden"], help="RBM hidden units "
+                                                     f"connected to {RBM_DEFAULTS['local_window']} consecutive SNPs "
+                                                     "each, spread along the SNPs (local linkage; README); default: "
+                                                     "about 12 windows over each SNP, at most 300."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
@@ -103,8 +104,9 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                 raise ValueError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
         check_int(epochs, "--epochs")
         check_int(hidden, "--hidden", 0)
-        check_int(local_hidden, "--local-hidden", 0)
-        if not hidden + local_hidden:
+        if local_hidden is not None:
+            check_int(local_hidden, "--local-hidden", 0)
+        if not hidden and local_hidden == 0:
             raise ValueError("--hidden must be at least 1 when --local-hidden is 0 (the RBM needs hidden units)")
         check_int(k, "--k")
         check_int(batch_size, "--batch-size")

@@ -8,7 +8,7 @@ from ..matrix import HaplotypeMatrix
 from ._base import (as_alleles, check_fit_input, check_int, check_memory, check_sample_count, check_seed,
                     checked_config, load_checkpoint, save_checkpoint, training_extras, variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
-from .rbm import RBM
+from .rbm import ABSENT, RBM
 
 
 class ConditionalRBMChain:
@@ -20,13 +20,16 @@ class ConditionalRBMChain:
     a little from real ones, and a wide context carries more of that into
     the next window: on 1,024-SNP windows of a simulated region a 256-SNP
     context gave better allele frequencies and boundary LD than 1,024
-    (``bench/crbm_long_region.py``, README).
+    (``bench/crbm_long_region.py``, README). Its windows' RBMs have no local
+    units and no dropout unless asked (``local_hidden``, ``dropout``): the
+    long region was measured so.
     """
 
     kind = "crbm_chain"
 
     def __init__(self, n_snps: int, window: int = 5000, context: int | None = None, n_hidden: int = 500,
-                 hidden: str = "relu", training: str = "rdm", k: int = 100, device: str = "cpu", **rbm_options):
+                 hidden: str = "relu", training: str = "rdm", k: int = 100, device: str = "cpu",
+                 local_hidden: int = 0, dropout: float = 0.0, **rbm_options):
         self.n_snps, self.window = check_int(n_snps, "n_snps"), check_int(window, "window")
         if context is not None:
             check_int(context, "context")
@@ -35,7 +38,8 @@ class ConditionalRBMChain:
         if rbm_options.get("classes") is not None:
             raise ValueError("a ConditionalRBMChain is not label-conditional (classes): its windows are "
                              "conditioned on the previous window's alleles only")
-        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, **rbm_options)
+        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, local_hidden=local_hidden, dropout=dropout,
+                            **rbm_options)
         self.training, self.device = training, device
         self.models = []
         for t, (s, e) in enumerate(self.bounds):
@@ -121,7 +125,7 @@ class ConditionalRBMChain:
             chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
             chain.models, chain.device = [], device
             for t, (cfg, (s, e)) in enumerate(zip(meta["models"], chain.bounds)):
-                m = RBM(**cfg, device=device)
+                m = RBM(**{**ABSENT, **cfg}, device=device)
                 ctx = 0 if t == 0 else min(chain.context, chain.bounds[t - 1][1] - chain.bounds[t - 1][0])
                 if (m.config["n_visible"], m.config["n_context"]) != (e - s, ctx):
                     raise ValueError(f"window model {t} has {m.config['n_visible']} SNPs and context "

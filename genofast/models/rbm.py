@@ -37,11 +37,21 @@ _STATE = ("W", "a", "b", "A", "B")
 # The one place the RBM's defaults live: ``RBM(...)`` and ``genofast train``
 # both read this dict, so re-tuning a default changes both.
 DEFAULTS = dict(n_hidden=100, hidden="relu", training="rdm", k=30, n_chains=64, lr=1e-3, batch_size=64, l2=0.0,
-                optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.0, local_hidden=0,
+                optimizer="adam", momentum=0.9, centered=True, decay=0.1, dropout=0.3, local_hidden=None,
                 local_window=32, local_lr=10.0)
 # and of ``fit``: how long to train, how often to measure the selection criteria
 FIT_DEFAULTS = dict(epochs=60, eval_every=5, n_eval=1000)
 MAX_SAMPLE_SWEEPS = 1_000_000  # a stored sweep count above this is a damaged config, not a model
+# Options added after checkpoints were first written, at the value that means "not used": a stored config
+# without one predates it, and must not load with today's default instead.
+ABSENT = dict(dropout=0.0, local_hidden=0)
+MAX_AUTO_LOCAL = 300  # local units are dense columns of W: each costs what a fully connected unit does
+
+
+def auto_local_units(n_visible: int, window: int) -> int:
+    """``local_hidden=None``: enough local units for about 12 windows over each SNP (300 on 805 or 1,000 SNPs,
+    where they were measured), at most ``MAX_AUTO_LOCAL``."""
+    return min(MAX_AUTO_LOCAL, math.ceil(12 * n_visible / window))
 
 
 def _torch():
@@ -61,34 +71,35 @@ def _resolve_device(device: str) -> str:
 class RBM(ResourceEstimates):
     """Restricted Boltzmann machine over haplotypes; see the module docstring.
 
-    Defaults (``RBM.DEFAULTS``, shared with ``genofast train``): 100 ReLU
-    hidden units (Yelmen et al. 2019 used 100 for ~800 SNPs, 500 for 10k);
-    Rdm-30 training (Yelmen et al. 2023) with 64 chains per update, batches
-    of 64, Adam at lr 1e-3 decaying as lr / (1 + decay · epoch); the centred
+    Defaults (``RBM.DEFAULTS``, shared with ``genofast train``): 100 fully
+    connected ReLU hidden units (Yelmen et al. 2019 used 100 for ~800 SNPs,
+    500 for 10k) and up to 300 locally connected ones (below); Rdm-30
+    training (Yelmen et al. 2023) with 64 chains per update, batches of 64,
+    Adam at lr 1e-3 decaying as lr / (1 + decay · epoch); the centred
     gradient (Melchior et al. 2016: visible offsets at the data means, hidden
     offsets a running mean of the data's hidden activity), which keeps the
     gradient from mixing the mean of each unit into its correlations and
     steadies training. PCD-k (Yelmen et al. 2019) and CD-k are options;
-    ``bench/rbm_yelmen805.py`` measures the defaults. ``dropout=p`` drops
-    each hidden unit with probability p, one mask per training row or chain
-    held through its sweeps (Srivastava et al. 2014), and samples the same
-    way: on the 805-SNP set p = 0.3 brought the privacy loss under 0.02 on
-    three seeds; on the demo's dense simulated SNPs it erased the linkage,
-    so it is off by default (README).
+    ``bench/rbm_yelmen805.py`` measures the defaults. ``dropout=p`` (default
+    0.3) drops each fully connected hidden unit with probability p, one mask
+    per training row or chain held through its sweeps (Srivastava et al.
+    2014), and samples the same way: it holds the privacy loss down.
 
     ``local_hidden=L`` adds L locally connected hidden units after the
-    ``n_hidden`` fully connected ones: unit j sees only ``local_window``
-    consecutive SNPs (windows centred evenly along the SNPs, shifted inside
-    at the ends) and its weights and bias step ``local_lr`` times as far as
-    the others' (and so do the visible biases, which the centring moves by
-    those steps). Why: through a layer of H units the visible units
-    interact, to second order, through W Wᵀ, of rank at most H, and strong
-    LD between neighbouring SNPs all along a dense region is a band, of full
-    rank; 100 fully connected units learnt the region's long-range structure
-    and little of its local linkage, and more of them memorised the training
-    haplotypes. Local units add the band with few parameters (L x
-    ``local_window``). Stored as zeros outside each window of one dense W,
-    so every kernel and checkpoint is unchanged; ``dropout`` spares them.
+    ``n_hidden`` fully connected ones (default None: about 12 windows over
+    each SNP, at most 300, :func:`auto_local_units`): unit j sees only
+    ``local_window`` consecutive SNPs (windows centred evenly along the SNPs,
+    shifted inside at the ends) and its weights and bias step ``local_lr``
+    times as far as the others' (and so do the visible biases, which the
+    centring moves by those steps). Why: through a layer of H units the
+    visible units interact, to second order, through W Wᵀ, of rank at most
+    H, and strong LD between neighbouring SNPs all along a dense region is a
+    band, of full rank; 100 fully connected units learnt the region's
+    long-range structure and little of its local linkage, and more of them
+    memorised the training haplotypes. Local units add the band with few
+    parameters (L x ``local_window``). Stored as zeros outside each window of
+    one dense W, so every kernel and checkpoint is unchanged; ``dropout``
+    spares them. ``local_hidden=0``: fully connected units only.
     """
 
     kind = "rbm"
@@ -99,7 +110,7 @@ class RBM(ResourceEstimates):
                  lr: float = DEFAULTS["lr"], batch_size: int = DEFAULTS["batch_size"], l2: float = DEFAULTS["l2"],
                  optimizer: str = DEFAULTS["optimizer"], momentum: float = DEFAULTS["momentum"],
                  centered: bool = DEFAULTS["centered"], decay: float = DEFAULTS["decay"],
-                 dropout: float = DEFAULTS["dropout"], local_hidden: int = DEFAULTS["local_hidden"],
+                 dropout: float = DEFAULTS["dropout"], local_hidden: int | None = DEFAULTS["local_hidden"],
                  local_window: int = DEFAULTS["local_window"], local_lr: float = DEFAULTS["local_lr"],
                  n_context: int = 0, classes=None, sample_k: int | None = None, device: str = "cpu"):
         if hidden not in kernels.UNIT_KINDS:
@@ -121,10 +132,12 @@ class RBM(ResourceEstimates):
         momentum = check_float(momentum, "momentum", high=1.0, high_open=True)
         dropout = check_float(dropout, "dropout", high=1.0, high_open=True)
         check_int(n_context, "n_context", 0)
+        check_int(local_window, "local_window")
+        if local_hidden is None:
+            local_hidden = auto_local_units(check_int(n_visible, "n_visible"), local_window)
         check_int(local_hidden, "local_hidden", 0)
         if not n_hidden + local_hidden:
             raise ValueError("an RBM needs hidden units: n_hidden and local_hidden are both 0")
-        check_int(local_window, "local_window")
         local_lr = check_float(local_lr, "local_lr", low_open=True)
         if sample_k is not None:  # given (always, from a checkpoint): bounded, or a damaged file could sample forever
             check_int(sample_k, "sample_k", 1, MAX_SAMPLE_SWEEPS)
