@@ -61,6 +61,8 @@ def main():
     p.add_argument("--window", type=int, default=1024)
     p.add_argument("--context", type=int, default=256)
     p.add_argument("--hidden", type=int, default=100)
+    p.add_argument("--local-hidden", type=int, default=0, help="locally connected units in each window's RBM")
+    p.add_argument("--windows", type=int, default=None, help="train and score only the region's first N windows")
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=3e-3)
@@ -71,11 +73,13 @@ def main():
     args = p.parse_args()
     t0 = time.perf_counter()
     h = region(args.haplotypes, args.snps, args.seed, args.cache)
+    if args.windows:
+        h = h[:, : args.windows * args.window]
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs, {h.variants.position[-1] / 1e6:.1f} Mb "
           f"({time.perf_counter() - t0:.0f} s to simulate or load)", flush=True)
     chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
-                                training="rdm", k=args.k, lr=args.lr, batch_size=args.batch_size,
-                                n_chains=args.batch_size)
+                                local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
+                                batch_size=args.batch_size, n_chains=args.batch_size)
     t = time.perf_counter()
     chain.fit(h, args.epochs, args.seed, progress=True)
     fit_s = time.perf_counter() - t
@@ -83,9 +87,9 @@ def main():
     syn = chain.sample(h.n_haplotypes, seed=args.seed + 1)
     sample_s = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} hidden, "
-          f"Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, sampling {h.n_haplotypes} in {sample_s:.0f} s,"
-          f" peak memory {peak:.2f} GiB", flush=True)
+    print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} hidden "
+          f"+ {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, sampling "
+          f"{h.n_haplotypes} in {sample_s:.0f} s, peak memory {peak:.2f} GiB", flush=True)
     print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
     rng = np.random.default_rng(0)
     # Per window and per seam the mean-r² curve over ~65 kb is nearly flat, so its r against the real curve is
