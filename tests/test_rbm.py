@@ -688,3 +688,14 @@ def test_a_checkpoint_from_before_dropout_and_local_units_loads_without_them(tmp
     assert m.config["dropout"] == 0.0 and m.n_units == 3
     assert (m.sample(20, seed=3).to_numpy() == plain.sample(20, seed=3).to_numpy()).all()
     assert RBM(12, 3).config["local_hidden"] == 5 and RBM(12, 3).config["dropout"] == 0.3  # today's defaults
+    # and so do a conditional chain's window models
+    ConditionalRBMChain(12, window=6, n_hidden=3, k=2).save(tmp_path / "chain.safetensors")
+
+    def old_chain(meta):
+        for cfg in meta["models"]:
+            del cfg["dropout"], cfg["local_hidden"]
+        return meta
+
+    rewrite_checkpoint(tmp_path / "chain.safetensors", tmp_path / "old_chain.safetensors", config=old_chain)
+    chain = ConditionalRBMChain.load(tmp_path / "old_chain.safetensors")
+    assert all(w.config["dropout"] == 0.0 and w.n_units == 3 for w in chain.models)

@@ -27,10 +27,8 @@ def save(m, path) -> None:
 
 
 def load(cls, path, device: str):
-    from .rbm import ABSENT
-
     meta, arrays = load_checkpoint(path, cls.kind)
-    m = checked_config(path, lambda: cls(**{**ABSENT, **meta["config"]}, device=device))
+    m = checked_config(path, lambda: cls._from_stored(meta["config"], device))
     m._load_params(path, arrays, "", moments=True)
     for k, p in m.offsets.items():
         m.offsets[k] = m._tensor(check_tensor(path, arrays, f"offset.{k}", tuple(p.shape)))

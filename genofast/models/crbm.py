@@ -8,7 +8,7 @@ from ..matrix import HaplotypeMatrix
 from ._base import (as_alleles, check_fit_input, check_int, check_memory, check_sample_count, check_seed,
                     checked_config, load_checkpoint, save_checkpoint, training_extras, variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
-from .rbm import ABSENT, RBM
+from .rbm import RBM
 
 
 class ConditionalRBMChain:
@@ -125,7 +125,7 @@ class ConditionalRBMChain:
             chain.bounds = [(s, min(s + chain.window, chain.n_snps)) for s in range(0, chain.n_snps, chain.window)]
             chain.models, chain.device = [], device
             for t, (cfg, (s, e)) in enumerate(zip(meta["models"], chain.bounds)):
-                m = RBM(**{**ABSENT, **cfg}, device=device)
+                m = RBM._from_stored(cfg, device)
                 ctx = 0 if t == 0 else min(chain.context, chain.bounds[t - 1][1] - chain.bounds[t - 1][0])
                 if (m.config["n_visible"], m.config["n_context"]) != (e - s, ctx):
                     raise ValueError(f"window model {t} has {m.config['n_visible']} SNPs and context "

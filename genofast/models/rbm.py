@@ -377,6 +377,12 @@ class RBM(ResourceEstimates):
             self._restore(best[1])
         return self
 
+    @classmethod
+    def _from_stored(cls, config: dict, device: str) -> "RBM":
+        """An RBM built from a checkpoint's config: options the config predates take their "not used" value
+        (``ABSENT``), not today's default."""
+        return cls(**{**ABSENT, **config}, device=device)
+
     @property
     def n_units(self) -> int:
         """Hidden units in all: ``n_hidden`` fully connected, then ``local_hidden`` locally connected."""
