@@ -70,6 +70,8 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--span", type=int, default=100, help="SNPs apart at most, for the LD pairs")
     p.add_argument("--cache", type=Path, default=None)
+    p.add_argument("--save", type=Path, default=None, help="keep the sampled haplotypes (.npz)")
+    p.add_argument("--score", type=Path, default=None, help="score haplotypes saved by --save; no training")
     args = p.parse_args()
     t0 = time.perf_counter()
     h = region(args.haplotypes, args.snps, args.seed, args.cache)
@@ -77,27 +79,34 @@ def main():
         h = h[:, : args.windows * args.window]
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs, {h.variants.position[-1] / 1e6:.1f} Mb "
           f"({time.perf_counter() - t0:.0f} s to simulate or load)", flush=True)
-    chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
-                                local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
-                                batch_size=args.batch_size, n_chains=args.batch_size)
-    t = time.perf_counter()
-    chain.fit(h, args.epochs, args.seed, progress=True)
-    fit_s = time.perf_counter() - t
-    t = time.perf_counter()
-    syn = chain.sample(h.n_haplotypes, seed=args.seed + 1)
-    sample_s = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} hidden "
-          f"+ {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, sampling "
-          f"{h.n_haplotypes} in {sample_s:.0f} s, peak memory {peak:.2f} GiB", flush=True)
+    bounds = [(s, min(s + args.window, h.n_snps)) for s in range(0, h.n_snps, args.window)]
+    if args.score is not None:
+        syn = io.load(args.score)
+        print(f"scoring {args.score}: {syn.n_haplotypes} haplotypes", flush=True)
+    else:
+        chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
+                                    local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
+                                    batch_size=args.batch_size, n_chains=args.batch_size)
+        t = time.perf_counter()
+        chain.fit(h, args.epochs, args.seed, progress=True)
+        fit_s = time.perf_counter() - t
+        t = time.perf_counter()
+        syn = chain.sample(h.n_haplotypes, seed=args.seed + 1)
+        sample_s = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} "
+              f"hidden + {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, "
+              f"sampling {h.n_haplotypes} in {sample_s:.0f} s, peak memory {peak:.2f} GiB", flush=True)
+        if args.save is not None:
+            io.save(args.save, syn)
     print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
     rng = np.random.default_rng(0)
     # Per window and per seam the mean-r² curve over ~65 kb is nearly flat, so its r against the real curve is
     # sensitive to which pairs are drawn: 20,000 random pairs per window, every straddling pair per seam
-    # (span² of them), and 10 distance bins each (4,000 random pairs in 20 bins gave seam values from -0.4 to
-    # 0.9 for the same chain, two samples apart)
-    inside = [pairs_within(s, e, args.span, rng, 20_000) for s, e in chain.bounds if e - s > 1]
-    seams = [straddling(s, min(args.span, args.context), h.n_snps) for s, _ in chain.bounds[1:]]
+    # (span² of them), 10 distance bins each, merged by ld_decay to hold 200 pairs or more (4,000 random pairs in
+    # 20 bins of any size gave seam values from -0.4 to 0.9 for the same chain, two samples apart)
+    inside = [pairs_within(s, e, args.span, rng, 20_000) for s, e in bounds if e - s > 1]
+    seams = [straddling(s, min(args.span, args.context), h.n_snps) for s, _ in bounds[1:]]
     within = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in inside]
     across = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in seams]
     pooled_in = quality.ld_decay(h, syn, pairs=np.concatenate(inside), n_bins=30).r

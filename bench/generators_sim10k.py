@@ -74,6 +74,7 @@ def main() -> None:
     p.add_argument("--eval-every", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None)
+    p.add_argument("--save", type=Path, default=None, help="a folder to keep each family's sample in (.npz)")
     p.add_argument("--set", action="append", default=[], metavar="FAMILY.OPTION=VALUE",
                    help="override a model default, e.g. wgan.batch_size=24 (JSON values; repeatable)")
     args = p.parse_args()
@@ -92,6 +93,9 @@ def main() -> None:
         model.fit(h, n_epochs, args.seed, eval_every=args.eval_every)
         seconds = time.perf_counter() - t
         syn = model.sample(h.n_haplotypes, seed=args.seed + 1, allow_copies=True)
+        if args.save is not None:
+            args.save.mkdir(parents=True, exist_ok=True)
+            io.save(args.save / f"{family}_seed{args.seed}.npz", syn)
         af = quality.compare_allele_frequencies(h, syn)
         decay = quality.ld_decay(h, syn, seed=args.seed)
         a = metrics.aats(h, syn)

@@ -55,19 +55,26 @@ def test_ld_decay_pairs_and_bins(pair):
     d = quality.ld_decay(real, real, n_bins=10)
     np.testing.assert_allclose(d.real, d.synthetic)
     assert d.r == pytest.approx(1.0)
-    # reference: r² of every within-chromosome pair, binned by distance
+    # reference: r² of every within-chromosome pair (970 of them), binned by distance
     a = real.to_numpy().astype(float)
     r2 = np.nan_to_num(np.corrcoef(a.T) ** 2)
     pos, chrom = real.variants.position, real.variants.chrom
-    sums, counts = np.zeros(10), np.zeros(10)
+    nb = len(d.bin_edges) - 1
+    assert 2 <= nb < 10  # ten log-spaced bins, merged to hold at least 200 pairs each
+    sums, counts = np.zeros(nb), np.zeros(nb)
     for i in range(real.n_snps):
         for j in range(i + 1, real.n_snps):
             if chrom[i] == chrom[j]:
-                b = min(np.digitize(abs(pos[j] - pos[i]), d.bin_edges) - 1, 9)
+                b = min(np.digitize(abs(pos[j] - pos[i]), d.bin_edges) - 1, nb - 1)
                 sums[b] += r2[i, j]
                 counts[b] += 1
-    with np.errstate(invalid="ignore"):
-        np.testing.assert_allclose(d.real, sums / counts, rtol=1e-6)
+    assert counts.sum() == 40 * 39 // 2 + 20 * 19 // 2 and counts.min() >= 200
+    np.testing.assert_allclose(d.real, sums / counts, rtol=1e-6)
+    # with one pair enough, more and finer bins, none empty (empty ones join the next)
+    single = quality.ld_decay(real, real, n_bins=10, min_pairs=1)
+    assert nb < len(single.bin_edges) - 1 <= 10 and not np.isnan(single.real).any()
+    with pytest.raises(ValueError, match="min_pairs"):
+        quality.ld_decay(real, real, min_pairs=0)
     # independent SNPs have no LD: the decay of a column-shuffled copy is flat and low
     shuffled = HaplotypeMatrix.from_numpy(np.array([np.random.default_rng(i).permutation(c) for i, c in
                                                     enumerate(real.to_numpy().T)]).T, variants=real.variants)
@@ -80,15 +87,15 @@ def test_ld_decay_on_given_pairs(pair):
     """Only the given pairs count: e.g. those straddling a window boundary of a conditional-RBM chain."""
     real, syn = pair
     pairs = np.array([[0, 5], [1, 7], [2, 3], [4, 9], [3, 8]])
-    d = quality.ld_decay(real, syn, pairs=pairs, n_bins=4)
+    d = quality.ld_decay(real, syn, pairs=pairs, n_bins=4, min_pairs=2)
     pos = real.variants.position
+    nb = len(d.bin_edges) - 1
+    b = np.minimum(np.digitize(np.abs(pos[pairs[:, 1]] - pos[pairs[:, 0]]), d.bin_edges) - 1, nb - 1)
+    assert nb >= 1 and np.bincount(b, minlength=nb).min() >= 2
     for m, curve in ((real, d.real), (syn, d.synthetic)):
         a = m.to_numpy().astype(float)
         r2 = np.array([np.corrcoef(a[:, i], a[:, j])[0, 1] ** 2 for i, j in pairs])
-        b = np.minimum(np.digitize(np.abs(pos[pairs[:, 1]] - pos[pairs[:, 0]]), d.bin_edges) - 1, 3)
-        with np.errstate(invalid="ignore"):
-            expect = np.bincount(b, r2, minlength=4) / np.bincount(b, minlength=4)
-        np.testing.assert_allclose(curve, expect, rtol=1e-6)
+        np.testing.assert_allclose(curve, np.bincount(b, r2, minlength=nb) / np.bincount(b, minlength=nb), rtol=1e-6)
     with pytest.raises(ValueError, match="pairs must be"):
         quality.ld_decay(real, syn, pairs=np.array([[0, real.n_snps]]))
 
@@ -193,3 +200,28 @@ def test_ld_fidelity_sees_the_level_that_decay_r_misses(pair, rng):
     assert s1.n_pairs == 90 and s1 == quality.ld_fidelity(real, weak, d, window=10, max_pairs=100, seed=3)
     with pytest.raises(ValueError, match="window"):
         quality.ld_fidelity(real, weak, window=1)
+
+
+def test_ld_decay_samples_pairs_evenly_on_log_distance(rng):
+    """Above max_pairs, pairs are drawn evenly on the log scale of the SNP distance (Yelmen et al. 2023): the
+    nearest distances keep all their pairs, every distance is represented, no pair twice, seeded."""
+    from genofast.metrics.ld import _log_distance_pairs
+
+    m = 2000
+    i, j = _log_distance_pairs(m, 50_000, np.random.default_rng(1))
+    d = j - i
+    assert i.min() >= 0 and j.max() < m and (d > 0).all()
+    assert len(np.unique(np.stack([i, j], 1), axis=0)) == len(i)  # no duplicates
+    assert 0.9 * 50_000 <= len(i) <= 1.1 * 50_000
+    per = np.bincount(d, minlength=m)
+    assert (per[1:6] == m - np.arange(1, 6)).all()  # all pairs at the shortest distances
+    # even on the log scale: each decade of distance holds a similar share (uniform pairs: 0.5% below 10)
+    decades = [np.sum((d >= lo) & (d < 10 * lo)) for lo in (1, 10, 100)]
+    assert min(decades) > 0.5 * max(decades)
+    a, b = _log_distance_pairs(m, 50_000, np.random.default_rng(1))
+    assert np.array_equal(a, i) and np.array_equal(b, j)
+    # ld_decay takes them when the cohort has more pairs than max_pairs, seeded
+    h = (rng.random((50, 400)) < 0.3).astype(np.uint8)
+    d1 = quality.ld_decay(h, h, max_pairs=5_000, seed=3, min_pairs=50)
+    assert d1.r == pytest.approx(1.0)
+    np.testing.assert_array_equal(d1.real, quality.ld_decay(h, h, max_pairs=5_000, seed=3, min_pairs=50).real)
