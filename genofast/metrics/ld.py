@@ -105,8 +105,9 @@ def ld_decay(real, synthetic, positions=None, chrom=None, n_bins: int = 50, max_
     _check_same_snps(real, synthetic)
     pos = np.asarray(positions if positions is not None else real.variants.position, dtype=np.int64)
     chrom = np.asarray(chrom if chrom is not None else real.variants.chrom)
-    if isinstance(min_pairs, bool) or not isinstance(min_pairs, (int, np.integer)) or min_pairs < 1:
-        raise ValueError(f"min_pairs must be an integer >= 1, got {min_pairs!r}")
+    from ..models._base import check_int
+
+    min_pairs = check_int(min_pairs, "min_pairs")
     if pairs is not None:
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if len(pairs) == 0 or pairs.min() < 0 or pairs.max() >= real.n_snps:
@@ -138,12 +139,12 @@ def _log_distance_pairs(m: int, budget: float, rng) -> tuple[np.ndarray, np.ndar
         s = (lo + hi) / 2
         lo, hi = (s, hi) if np.minimum(avail, s / d).sum() < budget else (lo, s)
     quota = np.minimum(avail, np.round(hi / d)).astype(np.int64)
-    full = quota * 2 >= avail
-    dd = np.repeat(d[full], (m - d[full]))  # every pair at these distances
-    starts = np.arange(dd.size) - np.repeat(np.cumsum(m - d[full]) - (m - d[full]), m - d[full])
+    full = quota * 2 >= avail  # a few of the shortest distances: every pair at each
+    starts = [np.arange(m - x) for x in d[full]]
+    dd = np.repeat(d[full], m - d[full])
     ds = np.repeat(d[~full], quota[~full])
     si = (rng.random(ds.size) * (m - ds)).astype(np.int64)
-    pairs = np.unique(np.stack([np.concatenate([starts, si]), np.concatenate([dd, ds])], 1), axis=0)
+    pairs = np.unique(np.stack([np.concatenate([*starts, si]), np.concatenate([dd, ds])], 1), axis=0)
     return pairs[:, 0], pairs[:, 0] + pairs[:, 1]
 
 
@@ -153,25 +154,24 @@ def _decay_curves(real, synthetic, pairs: np.ndarray, pos: np.ndarray, n_bins: i
     # would put the whole decay into the first bin and noise into the rest.
     d_min = max(1, int(dist[dist > 0].min())) if (dist > 0).any() else 1
     edges = np.concatenate([[0], np.geomspace(d_min, dist.max() + 1, n_bins)])
-    count = np.bincount(np.clip(np.digitize(dist, edges) - 1, 0, n_bins - 1), minlength=n_bins)
+    fine = np.clip(np.digitize(dist, edges) - 1, 0, n_bins - 1)
+    per_bin = np.bincount(fine, minlength=n_bins)
     starts, held = [0], 0  # merged bins: each starts where the one before reached min_pairs
     for k in range(n_bins - 1):
-        held += count[k]
+        held += per_bin[k]
         if held >= min_pairs:
             starts.append(k + 1)
             held = 0
-    if len(starts) > 1 and count[starts[-1]:].sum() < min_pairs:
+    if len(starts) > 1 and per_bin[starts[-1]:].sum() < min_pairs:
         starts.pop()  # too few pairs beyond the last start: they join the bin before
-    edges = np.concatenate([edges[starts], edges[-1:]])
-    n_merged = len(starts)
-    which = np.clip(np.digitize(dist, edges) - 1, 0, n_merged - 1)
+    which = np.searchsorted(starts, fine, side="right") - 1  # each pair's merged bin
+    count = np.bincount(which, minlength=len(starts))
     curves = []
     for h in (real, synthetic):
-        r2 = pair_r2(h, pairs)
-        total = np.bincount(which, weights=r2, minlength=n_merged)
-        count = np.bincount(which, minlength=n_merged)
+        total = np.bincount(which, weights=pair_r2(h, pairs), minlength=len(starts))
         with np.errstate(invalid="ignore"):
             curves.append(total / count)
+    edges = np.concatenate([edges[starts], edges[-1:]])
     return LDDecay(edges, curves[0], curves[1], _pearson(curves[0], curves[1]))
 
 
