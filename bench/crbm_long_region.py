@@ -1,7 +1,7 @@
 """A conditional-RBM chain over a long simulated region: train, sample end to end, check linkage at the seams.
 
 Run: python bench/crbm_long_region.py [--snps 65536] [--haplotypes 2004] [--window 1024] [--context 256]
-     [--hidden 100] [--k 20] [--epochs 10] [--cache /tmp/region.npz]
+     [--hidden 100] [--k 20] [--epochs 10] [--cache /tmp/region.npz] [--first W --windows N] [--heldout N]
 
 msprime (genofast.simulate, three populations) gives the region; the chain
 (Yelmen et al. 2023) is an RBM on the first window and a conditional RBM per
@@ -9,7 +9,10 @@ next window given the previous ``context`` SNPs. Reported: wall time of
 training and of sampling, peak memory (max RSS), allele-frequency r, and
 LD-decay r (mean r² by distance, synthetic vs real) for pairs inside
 windows and for pairs straddling each window boundary, and the same between
-two halves of the real haplotypes (what sampling alone costs).
+two halves of the real haplotypes (what sampling alone costs); the r² of the
+pairs straddling each seam as a share of the real (the level the LD-decay r
+does not see), and with ``--heldout`` the same share when each conditional
+window is sampled given the real contexts of haplotypes left out of training.
 """
 
 import argparse
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from genofast import io
+from genofast.matrix import HaplotypeMatrix
 from genofast.metrics import quality
 from genofast.models import ConditionalRBMChain
 from genofast.simulate import simulate
@@ -49,6 +53,25 @@ def straddling(boundary: int, span: int, n_snps: int) -> np.ndarray:
     return np.stack([i.ravel(), j.ravel()], 1)
 
 
+def seam_shares(real, syn, seams) -> np.ndarray:
+    """Mean r² of each seam's straddling pairs in ``syn`` as a share of that in ``real``: the linkage level kept."""
+    return np.array([quality.pair_r2(syn, q).mean() / quality.pair_r2(real, q).mean() for q in seams])
+
+
+def heldout_contexts(chain, held, span: int) -> None:
+    """Each conditional window sampled given the real contexts of haplotypes it was not trained on: how much of
+    the r² across its seam it carries when its context is real (end to end the context is sampled)."""
+    real, shares = held.to_numpy(), []
+    for (s, e), model in zip(chain.bounds[1:], chain.models[1:]):
+        mixed = real.copy()
+        ctx = real[:, s - model.config["n_context"] : s]
+        mixed[:, s:e] = model.sample(held.n_haplotypes, seed=1, context=ctx, allow_copies=True).to_numpy()
+        q = straddling(s, min(span, model.config["n_context"]), held.n_snps)
+        shares.append(seam_shares(held, HaplotypeMatrix.from_numpy(mixed), [q])[0])
+    print(f"r² across seams as a share of the real, given held-out real contexts: min {min(shares):.2f} median "
+          f"{np.median(shares):.2f} max {max(shares):.2f}", flush=True)
+
+
 def _below(values, limit: float = 0.9) -> str:
     """Which windows or seams (by index) fall below ``limit``, with their values."""
     return ", ".join(f"{i}: {v:.3f}" for i, v in enumerate(values) if not v >= limit) or "none"
@@ -62,7 +85,10 @@ def main():
     p.add_argument("--context", type=int, default=256)
     p.add_argument("--hidden", type=int, default=100)
     p.add_argument("--local-hidden", type=int, default=0, help="locally connected units in each window's RBM")
-    p.add_argument("--windows", type=int, default=None, help="train and score only the region's first N windows")
+    p.add_argument("--windows", type=int, default=None, help="train and score only N windows (from --first)")
+    p.add_argument("--first", type=int, default=0, help="start at this window (with --windows: a stretch)")
+    p.add_argument("--heldout", type=int, default=0, help="train on all but N haplotypes (drawn at random) and also "
+                   "sample each conditional window given their real contexts")
     p.add_argument("--k", type=int, default=20)
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--lr", type=float, default=3e-3)
@@ -75,8 +101,13 @@ def main():
     args = p.parse_args()
     t0 = time.perf_counter()
     h = region(args.haplotypes, args.snps, args.seed, args.cache)
-    if args.windows:
-        h = h[:, : args.windows * args.window]
+    if args.first or args.windows:
+        first = args.first * args.window
+        h = h[:, first : first + args.windows * args.window if args.windows else None]
+    held = None
+    if args.heldout:
+        rows = np.random.default_rng(args.seed).permutation(h.n_haplotypes)
+        h, held = h[np.sort(rows[args.heldout :])], h[np.sort(rows[: args.heldout])]
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs, {h.variants.position[-1] / 1e6:.1f} Mb "
           f"({time.perf_counter() - t0:.0f} s to simulate or load)", flush=True)
     bounds = [(s, min(s + args.window, h.n_snps)) for s in range(0, h.n_snps, args.window)]
@@ -97,6 +128,8 @@ def main():
         print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} "
               f"hidden + {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, "
               f"sampling {h.n_haplotypes} in {sample_s:.0f} s, peak memory {peak:.2f} GiB", flush=True)
+        if held is not None:
+            heldout_contexts(chain, held, args.span)
         if args.save is not None:
             io.save(args.save, syn)
     print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
@@ -116,6 +149,9 @@ def main():
         pooled_across = quality.ld_decay(h, syn, pairs=np.concatenate(seams), n_bins=30).r
         print(f"LD-decay r across boundaries: pooled {pooled_across:.3f}, per boundary min {min(across):.3f} "
               f"median {np.median(across):.3f}; below 0.9: {_below(across)}")
+        share = seam_shares(h, syn, seams)
+        print(f"r² across seams as a share of the real, end to end: min {share.min():.2f} median "
+              f"{np.median(share):.2f} max {share.max():.2f}")
     # what the same measurement gives for two halves of the real haplotypes: how far from 1 sampling alone moves it
     half = np.random.default_rng(1).permutation(h.n_haplotypes)
     a, b = h[np.sort(half[: h.n_haplotypes // 2])], h[np.sort(half[h.n_haplotypes // 2 :])]
