@@ -103,9 +103,13 @@ def main():
     h = region(args.haplotypes, args.snps, args.seed, args.cache)
     if args.first or args.windows:
         first = args.first * args.window
+        if not 0 <= first < h.n_snps:
+            p.error(f"--first {args.first}: the region has {-(-h.n_snps // args.window)} windows")
         h = h[:, first : first + args.windows * args.window if args.windows else None]
     held = None
     if args.heldout:
+        if not 0 < args.heldout < h.n_haplotypes - 1:
+            p.error(f"--heldout {args.heldout}: leave some of the {h.n_haplotypes} haplotypes to train on")
         rows = np.random.default_rng(args.seed).permutation(h.n_haplotypes)
         h, held = h[np.sort(rows[args.heldout :])], h[np.sort(rows[: args.heldout])]
     print(f"region: {h.n_haplotypes} haplotypes x {h.n_snps} SNPs, {h.variants.position[-1] / 1e6:.1f} Mb "
