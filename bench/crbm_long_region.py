@@ -63,11 +63,14 @@ def heldout_contexts(chain, held, span: int) -> None:
     the r² across its seam it carries when its context is real (end to end the context is sampled)."""
     real, shares = held.to_numpy(), []
     for (s, e), model in zip(chain.bounds[1:], chain.models[1:]):
-        mixed = real.copy()
         ctx = real[:, s - model.config["n_context"] : s]
-        mixed[:, s:e] = model.sample(held.n_haplotypes, seed=1, context=ctx, allow_copies=True).to_numpy()
-        q = straddling(s, min(span, model.config["n_context"]), held.n_snps)
-        shares.append(seam_shares(held, HaplotypeMatrix.from_numpy(mixed), [q])[0])
+        sampled = model.sample(held.n_haplotypes, seed=1, context=ctx, allow_copies=True).to_numpy()
+        # only the columns the seam's pairs touch: real before the seam, sampled from it on
+        width = min(span, model.config["n_context"])
+        lo, hi = s - width, min(s + width, e)
+        mixed = np.concatenate([real[:, lo:s], sampled[:, : hi - s]], axis=1)
+        q = straddling(width, width, hi - lo)
+        shares.append(seam_shares(held[:, lo:hi], HaplotypeMatrix.from_numpy(mixed), [q])[0])
     print(f"r² across seams as a share of the real, given held-out real contexts: min {min(shares):.2f} median "
           f"{np.median(shares):.2f} max {max(shares):.2f}", flush=True)
 
