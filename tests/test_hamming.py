@@ -228,7 +228,7 @@ def test_cuda_tensor_core_self_check_passes():
     torch = pytest.importorskip("torch")
     if torch.cuda.get_device_capability() < (8, 0):
         pytest.skip("the tensor-core path needs sm_80 or newer")
-    assert kernels._mma_verified(torch.device("cuda"))
+    assert kernels.hamming._mma_verified(torch.device("cuda"))
 
 
 @pytest.mark.parametrize("outcome", [True, False, RuntimeError("launch refused")])
@@ -242,15 +242,15 @@ def test_tensor_core_self_check_falls_back_to_popcount(monkeypatch, outcome):
         return outcome
 
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index: (9, 0))
-    monkeypatch.setattr(kernels, "_mma_matches_popcount", check)
-    monkeypatch.setattr(kernels, "_MMA_CHECKED", {})
+    monkeypatch.setattr(kernels.hamming, "_mma_matches_popcount", check)
+    monkeypatch.setattr(kernels.hamming, "_MMA_CHECKED", {})
     device = SimpleNamespace(index=3)
     if outcome is True:
-        assert kernels._mma_verified(device)
+        assert kernels.hamming._mma_verified(device)
     else:
         with pytest.warns(RuntimeWarning, match="using the popcount kernels"):
-            assert not kernels._mma_verified(device)
-    monkeypatch.setattr(kernels, "_mma_matches_popcount", None)  # cached: not checked again
-    assert kernels._mma_verified(device) is (outcome is True)
+            assert not kernels.hamming._mma_verified(device)
+    monkeypatch.setattr(kernels.hamming, "_mma_matches_popcount", None)  # cached: not checked again
+    assert kernels.hamming._mma_verified(device) is (outcome is True)
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda index: (7, 5))
-    assert not kernels._mma_verified(SimpleNamespace(index=4))  # below sm_80: never, without a check
+    assert not kernels.hamming._mma_verified(SimpleNamespace(index=4))  # below sm_80: never, without a check
