@@ -14,9 +14,11 @@ import os
 from typing import NamedTuple
 
 from .. import _core
-from ._common import _words_of, genotype_words, haplotype_words, is_cuda
+from ._common import _words_of as _words_of  # metrics.privacy and distributed check inputs as the kernels do
+from ._common import genotype_words, haplotype_words, is_cuda
 from .bitpack import haplotypes_to_genotypes, pack_genotypes, pack_haplotypes, unpack_genotypes, unpack_haplotypes
-from .hamming import METHODS, _pair, check_neighbor_request, hamming_histogram, nearest_neighbors, pairwise_hamming
+from .hamming import _pair as _pair  # (the same for pairs of sets)
+from .hamming import METHODS, check_neighbor_request, hamming_histogram, nearest_neighbors, pairwise_hamming
 from .phasing import complement, merge, random_phase, reconcile
 from .rbm import UNIT_KINDS, rbm_units
 
@@ -74,6 +76,7 @@ def threads() -> int:
 if os.environ.get("GENOFAST_SIMD"):
     set_simd(os.environ["GENOFAST_SIMD"])
 
+
 def philox(seed: int, stream: int, counter: int) -> tuple[int, int, int, int]:
     """The 128 random bits (four uint32) every kernel draws for (seed, stream, counter)."""
     return _core.philox(seed, stream, counter)
@@ -83,4 +86,4 @@ __all__ = ["SIMD_LEVELS", "METHODS", "UNIT_KINDS", "CudaInfo", "has_cuda", "simd
            "set_threads", "threads", "philox", "haplotype_words", "genotype_words", "is_cuda", "pack_haplotypes",
            "unpack_haplotypes", "pack_genotypes", "unpack_genotypes", "haplotypes_to_genotypes", "nearest_neighbors",
            "check_neighbor_request", "pairwise_hamming", "hamming_histogram", "random_phase", "complement",
-           "reconcile", "merge", "rbm_units", "_words_of", "_pair"]
+           "reconcile", "merge", "rbm_units"]
