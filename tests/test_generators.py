@@ -11,6 +11,7 @@ from genofast.metrics.membership import attack_accuracy, black_box, white_box  #
 from genofast.models import GAN, GMMN, VAE, WGAN, CopiesError, fingerprints, load  # noqa: E402
 from genofast.models._torch_ops import CALIBRATION_DRAWS, calibrated_offsets  # noqa: E402
 from genofast.models._conv import Critic, Generator, depth_for  # noqa: E402
+from genofast.models._windowed import WindowedCritic, WindowedGenerator  # noqa: E402
 from genofast.models.gmmn import mmd2, quantise, random_features  # noqa: E402
 from genofast.models.wgan import gradient_penalty  # noqa: E402
 
@@ -345,6 +346,80 @@ def test_generator_dense_adds_a_one_hidden_layer_map_of_latent_and_label_to_the_
             tiny(WGAN, generator_dense=bad)
 
 
+def leaky(v):
+    return np.where(v > 0, v, 0.01 * v)
+
+
+def test_windowed_generator_is_a_hidden_layer_per_window_over_its_neighbours_latents(rng):
+    # 23 SNPs in windows of 5: 5 windows, the last cropped to 3 SNPs; reach 1, 2 global latent values, 2 labels
+    g = WindowedGenerator(23, window=5, latent=3, hidden=4, reach=1, global_latent=2, n_classes=2)
+    assert g.n_windows == 5 and g.latent_size == 5 * 3 + 2
+    z = torch.tensor(rng.normal(size=(6, 17)), dtype=torch.float32)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    with torch.no_grad():
+        for p in (g.hidden_bias, g.output_weight, g.bias):  # the output starts at zero; give it weights
+            p.normal_()
+        got = g(z, c).numpy()
+    A, a, B, bias = (t.detach().numpy() for t in (g.hidden_weight, g.hidden_bias, g.output_weight, g.bias))
+    zn, cn = z.numpy(), c.numpy()
+    want = np.zeros((6, 25), np.float32)
+    for i in range(6):
+        local = np.concatenate([np.zeros(3), zn[i, :15], np.zeros(3)]).reshape(7, 3)
+        for w in range(5):
+            u = np.concatenate([local[w], local[w + 1], local[w + 2], zn[i, 15:], cn[i]])
+            want[i, 5 * w: 5 * w + 5] = leaky(u @ A[w] + a[w]) @ B[w]
+    np.testing.assert_allclose(got, want[:, :23] + bias, rtol=1e-4, atol=1e-5)
+    # a window's logits do not move with the latent values of windows beyond its reach
+    z2 = z.clone()
+    z2[:, 12:15] += 1.0  # window 4's own values: windows 3 and 4 see them, 0-2 do not
+    with torch.no_grad():
+        moved = (g(z2, c) - g(z, c)).abs().amax(0).numpy()
+    assert np.all(moved[:15] == 0) and np.all(moved[15:] > 0)
+
+
+def test_windowed_critic_sums_a_hidden_layer_per_pair_of_adjacent_windows(rng):
+    critic = WindowedCritic(11, window=4, hidden=3, n_classes=2, pack=3, linear=True)
+    x = torch.tensor(rng.random((6, 11)) < 0.4, dtype=torch.float32)
+    c = torch.nn.functional.one_hot(torch.tensor([0, 1, 1, 0, 0, 1]), 2).float()
+    with torch.no_grad():
+        critic.hidden_bias.normal_(), critic.output_bias.normal_()
+        plain = critic(x, c).numpy()
+        critic.linear.weight.normal_()
+        with_linear = critic(x, c).numpy()
+    A, a, v, b0 = (t.detach().numpy() for t in (critic.hidden_weight, critic.hidden_bias, critic.output_weight,
+                                                critic.output_bias))
+    xn, cn = x.numpy(), c.numpy()
+    padded = np.concatenate([xn, np.zeros((6, 5), np.float32)], 1)  # 3 windows of 4, the last pairs with zeros
+    want = np.zeros((2, 1), np.float32)
+    for pack in range(2):
+        rows = range(3 * pack, 3 * pack + 3)
+        for w in range(3):
+            u = np.concatenate([np.concatenate([padded[i, 4 * w: 4 * w + 8], cn[i]]) for i in rows])
+            want[pack] += leaky(u @ A[w] + a[w]) @ v[w]
+    np.testing.assert_allclose(plain, want + b0, rtol=1e-4, atol=1e-5)
+    wl = critic.linear.weight.detach().numpy().reshape(3, 3, 11)  # per haplotype: alleles, alleles per label
+    extra = [sum((wl[j, 0] + wl[j, 1 + int(cn[i].argmax())]) @ xn[i] for j, i in enumerate(range(3 * p, 3 * p + 3)))
+             for p in range(2)]
+    np.testing.assert_allclose(with_linear - plain, np.array(extra)[:, None], rtol=1e-4, atol=1e-5)
+
+
+def test_windowed_wgan_trains_samples_and_refuses_bad_options(haplotypes):
+    opts = dict(architecture="windowed", window=6, window_latent=2, window_hidden=5, global_latent=1)
+    m = tiny(WGAN, **opts).fit(haplotypes, epochs=2, seed=0)
+    assert isinstance(m.nets["generator"], WindowedGenerator) and isinstance(m.nets["critic"], WindowedCritic)
+    assert m.nets["generator"].latent_size == 4 * 2 + 1
+    # the generator starts at the training log-odds: its output layer is zero, its offsets the data's
+    fresh = tiny(WGAN, **opts).fit(haplotypes, epochs=0, seed=0)
+    with torch.no_grad():
+        first = torch.sigmoid(fresh.nets["generator"](torch.randn(3, 9))).numpy()
+    np.testing.assert_allclose(first, np.broadcast_to(np.clip(haplotypes.mean(0), 1e-3, 1 - 1e-3), (3, N_SNPS)),
+                               rtol=1e-5)
+    for bad, match in ((dict(architecture="dense"), "architecture"), (dict(window=0), "window"),
+                       (dict(reach=-1), "reach"), (dict(window_hidden=2.5), "window_hidden")):
+        with pytest.raises(ValueError, match=match):
+            tiny(WGAN, **bad)
+
+
 def test_vae_kl_warmup_ramps_the_kl_term_by_epoch(haplotypes):
     m = tiny(VAE, kl_weight=0.8, kl_warmup=4).fit(haplotypes, epochs=1, seed=0, eval_every=None)
     m._train_mode(False)
@@ -424,6 +499,8 @@ def same_trace(a, b):
 @pytest.mark.parametrize("cls, options", [(cls, {}) for cls in FAMILIES] + [
     (GAN, {"ema": 0.9, "straight_through": True, "frequency_weight": 2.0, "calibrate": True}),
     (WGAN, {"ema": 0.9, "generator_dense": 5, "fine_tune_epoch": 3}),
+    (WGAN, {"architecture": "windowed", "window": 7, "window_latent": 2, "window_hidden": 4, "global_latent": 2,
+            "critic_linear": True, "straight_through": True, "output": "bernoulli"}),
     (GMMN, {"ema": 0.9, "kernel": [4.0, 16.0], "fine_tune_epoch": 3}),
     (VAE, {"frequency_weight": 2.0, "calibrate": True}),
     (VAE, {"encoder_dense": 6, "decoder_dense": 5, "log_odds_init": True})])

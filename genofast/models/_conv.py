@@ -40,6 +40,19 @@ def _norm(kind: str, c: int):
     return nn.BatchNorm1d(c) if kind == "batch" else nn.InstanceNorm1d(c, affine=True)
 
 
+def allele_branches(x, c, pack: int, branches):
+    """The critics' optional branches over the alleles themselves (``None`` where absent): for each pack of
+    ``pack`` haplotypes their alleles, and for conditional models each allele times each label, through each
+    branch, summed (0 when there are none)."""
+    branches = [b for b in branches if b is not None]
+    if not branches:
+        return 0
+    torch = torch_module()
+    alleles = x if c is None else torch.cat([x, (c[:, :, None] * x[:, None, :]).flatten(1)], 1)
+    alleles = alleles.reshape(x.shape[0] // pack, -1)
+    return sum(branch(alleles) for branch in branches)
+
+
 class Residual(nn.Module):
     def __init__(self, c: int, norm: str):
         super().__init__()
@@ -88,7 +101,7 @@ class Generator(nn.Module):
     def __init__(self, n_snps: int, latent: int, width: int, min_width: int, n_classes: int, n_noise: int,
                  norm: str = "batch", dense: int = 0):
         super().__init__()
-        self.n_snps, self.width = n_snps, width
+        self.n_snps, self.width, self.latent_size = n_snps, width, latent
         depth = depth_for(n_snps)
         ch = channels(depth, width, min_width)
         self.input = nn.Linear(latent + n_classes, width * START)
@@ -165,11 +178,7 @@ class Critic(nn.Module):
     def forward(self, x, c=None):
         torch = torch_module()
         b = x.shape[0]
-        skip = 0
-        if self.linear is not None or self.dense is not None:
-            alleles = x if c is None else torch.cat([x, (c[:, :, None] * x[:, None, :]).flatten(1)], 1)
-            alleles = alleles.reshape(b // self.pack, -1)
-            skip = sum(branch(alleles) for branch in (self.linear, self.dense) if branch is not None)
+        skip = allele_branches(x, c, self.pack, (self.linear, self.dense))
         x = x[:, None, :]
         if c is not None:
             x = torch.cat([x, c[:, :, None].expand(-1, -1, x.shape[2])], 1)
