@@ -13,8 +13,9 @@ Why: on the simulated 10,000-SNP region the convolutional generator costs
 214 ms per forward pass of 24 haplotypes on one CPU thread (its last
 blocks run at 8,192 and 16,384 positions), about 45 generator updates a
 minute, and learnt no distance-decaying linkage within the time a CPU gives;
-these networks are a few batched matrix products per window (a thousand
-critic updates a minute there) and learn it within minutes (README).
+these networks are a few batched matrix products per window (about 1,200
+critic updates a minute there, batches of 64) and learn it within minutes
+(README).
 """
 
 from __future__ import annotations

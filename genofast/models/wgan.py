@@ -61,7 +61,8 @@ networks with the locally connected ones of
 :mod:`genofast.models._windowed`: windows of ``window`` SNPs, each with its
 own ``window_latent`` latent values (shared with ``reach`` windows on either
 side) and ``window_hidden`` hidden units, plus ``global_latent`` latent
-values seen by every window; the critic scores each pair of adjacent windows.
+values seen by every window; the critic scores each pair of adjacent windows
+(``latent``, ``width`` and ``min_width`` size the convolutional networks only).
 On the simulated 10,000-SNP region the convolutional WGAN learnt no
 distance-decaying linkage in the updates a CPU gives it; the windowed one
 does (README).
