@@ -53,6 +53,28 @@ def allele_branches(x, c, pack: int, branches):
     return sum(branch(alleles) for branch in branches)
 
 
+def allele_branch_modules(inputs: int, n_out: int, linear: bool, dense: int):
+    """The critics' optional branches over their ``inputs`` alleles (``None`` where absent): a linear map that starts
+    at zero (the critic starts as without it) and a dense stack of ``dense`` leaky-ReLU units."""
+    lin = None
+    if linear:
+        lin = nn.Linear(inputs, n_out, bias=False)
+        nn.init.zeros_(lin.weight)
+    return lin, (dense_stack([inputs, dense, n_out], SLOPE) if dense else None)
+
+
+def latent_branch(n_in: int, hidden: int, n_snps: int):
+    """The generators' optional dense branch (``None`` without ``hidden`` units): latent vector (and label) ->
+    ``hidden`` leaky-ReLU units -> one logit per SNP, its output layer starting at zero (the generator starts as
+    without it)."""
+    if not hidden:
+        return None
+    branch = dense_stack([n_in, hidden, n_snps], SLOPE)
+    nn.init.zeros_(branch[2].weight)
+    nn.init.zeros_(branch[2].bias)
+    return branch
+
+
 class Residual(nn.Module):
     def __init__(self, c: int, norm: str):
         super().__init__()
@@ -114,11 +136,7 @@ class Generator(nn.Module):
         # RBMs): Adam moves a per-SNP parameter by about lr per step, so learning 805 offsets from zero through
         # the location channel alone takes thousands of generator steps
         self.bias = nn.Parameter(torch_module().zeros(n_snps))
-        self.dense = None
-        if dense:
-            self.dense = dense_stack([latent + n_classes, dense, n_snps], SLOPE)
-            nn.init.zeros_(self.dense[2].weight)
-            nn.init.zeros_(self.dense[2].bias)
+        self.dense = latent_branch(latent + n_classes, dense, n_snps)
 
     def forward(self, z, c=None, gen=None, rows=None):
         """Logits for latent vectors ``z`` (labels ``c``); with ``rows`` (a slice, distributed training) for
@@ -167,13 +185,7 @@ class Critic(nn.Module):
         self.blocks = nn.ModuleList(Block(c_in, c_out, self.length >> i, 0, 0, norm, up=False)
                                     for i, (c_in, c_out) in enumerate(zip([c_first] + ch[1:], ch[1:] + [width])))
         self.output = nn.Linear(width * START, n_out)
-        inputs = pack * n_snps * (1 + n_classes)
-        self.linear = self.dense = None
-        if linear:
-            self.linear = nn.Linear(inputs, n_out, bias=False)
-            nn.init.zeros_(self.linear.weight)  # starts as the convolutional critic
-        if dense:
-            self.dense = dense_stack([inputs, dense, n_out], SLOPE)
+        self.linear, self.dense = allele_branch_modules(pack * n_snps * (1 + n_classes), n_out, linear, dense)
 
     def forward(self, x, c=None):
         torch = torch_module()

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 
-from ._conv import SLOPE, allele_branches
-from ._torch_ops import dense_stack, torch_module
+from ._conv import SLOPE, allele_branch_modules, allele_branches, latent_branch
+from ._torch_ops import torch_module
 
 nn = torch_module().nn
 F = torch_module().nn.functional
@@ -49,9 +49,8 @@ class WindowedGenerator(nn.Module):
                  n_classes: int, dense: int = 0):
         super().__init__()
         torch = torch_module()
-        self.n_snps, self.window, self.latent, self.reach = n_snps, window, latent, reach
+        self.n_snps, self.latent, self.reach = n_snps, latent, reach
         self.n_windows = math.ceil(n_snps / window)
-        self.global_latent = global_latent
         self.latent_size = self.n_windows * latent + global_latent
         fan_in = (2 * reach + 1) * latent + global_latent + n_classes
         self.hidden_weight = nn.Parameter(torch.randn(self.n_windows, fan_in, hidden) / math.sqrt(fan_in))
@@ -59,11 +58,7 @@ class WindowedGenerator(nn.Module):
         # the output starts at zero: the generator starts as independent SNPs at the offsets (the log-odds)
         self.output_weight = nn.Parameter(torch.zeros(self.n_windows, hidden, window))
         self.bias = nn.Parameter(torch.zeros(n_snps))
-        self.dense = None
-        if dense:
-            self.dense = dense_stack([self.latent_size + n_classes, dense, n_snps], SLOPE)
-            nn.init.zeros_(self.dense[2].weight)
-            nn.init.zeros_(self.dense[2].bias)
+        self.dense = latent_branch(self.latent_size + n_classes, dense, n_snps)
 
     def forward(self, z, c=None, gen=None, rows=None):
         """Logits for latent vectors ``z`` (labels ``c``); ``rows``: those rows only (distributed training)."""
@@ -98,11 +93,7 @@ class WindowedCritic(nn.Module):
         self.hidden_bias = nn.Parameter(torch.zeros(self.n_windows, hidden))
         self.output_weight = nn.Parameter(torch.randn(self.n_windows, hidden) / math.sqrt(hidden))
         self.output_bias = nn.Parameter(torch.zeros(1))
-        inputs = pack * n_snps * (1 + n_classes)
-        self.linear = nn.Linear(inputs, 1, bias=False) if linear else None
-        if self.linear is not None:
-            nn.init.zeros_(self.linear.weight)
-        self.dense = dense_stack([inputs, dense, 1], SLOPE) if dense else None
+        self.linear, self.dense = allele_branch_modules(pack * n_snps * (1 + n_classes), 1, linear, dense)
 
     def forward(self, x, c=None):
         torch = torch_module()
