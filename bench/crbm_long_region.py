@@ -2,6 +2,7 @@
 
 Run: python bench/crbm_long_region.py [--snps 65536] [--haplotypes 2004] [--window 1024] [--context 256]
      [--hidden 100] [--k 20] [--epochs 10] [--cache /tmp/region.npz] [--first W --windows N] [--heldout N]
+     [--context-gain 1 1.25] [--save-model chain.safetensors | --load-model chain.safetensors]
 
 msprime (genofast.simulate, three populations) gives the region; the chain
 (Yelmen et al. 2023) is an RBM on the first window and a conditional RBM per
@@ -13,6 +14,8 @@ two halves of the real haplotypes (what sampling alone costs); the r² of the
 pairs straddling each seam as a share of the real (the level the LD-decay r
 does not see), and with ``--heldout`` the same share when each conditional
 window is sampled given the real contexts of haplotypes left out of training.
+Each ``--context-gain`` value is sampled and scored in turn from one trained
+chain (``ConditionalRBMChain.sample(context_gain=...)``).
 """
 
 import argparse
@@ -80,6 +83,26 @@ def _below(values, limit: float = 0.9) -> str:
     return ", ".join(f"{i}: {v:.3f}" for i, v in enumerate(values) if not v >= limit) or "none"
 
 
+def score(h, syn, inside, seams) -> None:
+    """Allele-frequency r, and LD-decay r and r² shares within windows (``inside`` pairs) and across seams."""
+    print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
+    within = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in inside]
+    across = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in seams]
+    pooled_in = quality.ld_decay(h, syn, pairs=np.concatenate(inside), n_bins=30).r
+    print(f"LD-decay r within windows: pooled {pooled_in:.3f}, per window min {min(within):.3f} "
+          f"median {np.median(within):.3f}; below 0.9: {_below(within)}")
+    kept = seam_shares(h, syn, inside)
+    print(f"r² within windows as a share of the real: min {kept.min():.2f} median {np.median(kept):.2f} max "
+          f"{kept.max():.2f}")
+    if seams:
+        pooled_across = quality.ld_decay(h, syn, pairs=np.concatenate(seams), n_bins=30).r
+        print(f"LD-decay r across boundaries: pooled {pooled_across:.3f}, per boundary min {min(across):.3f} "
+              f"median {np.median(across):.3f}; below 0.9: {_below(across)}")
+        share = seam_shares(h, syn, seams)
+        print(f"r² across seams as a share of the real, end to end: min {share.min():.2f} median "
+              f"{np.median(share):.2f} max {share.max():.2f}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--snps", type=int, default=65_536)
@@ -101,6 +124,10 @@ def main():
     p.add_argument("--cache", type=Path, default=None)
     p.add_argument("--save", type=Path, default=None, help="keep the sampled haplotypes (.npz)")
     p.add_argument("--score", type=Path, default=None, help="score haplotypes saved by --save; no training")
+    p.add_argument("--save-model", type=Path, default=None, help="keep the trained chain (.safetensors)")
+    p.add_argument("--load-model", type=Path, default=None, help="sample a chain saved by --save-model; no training")
+    p.add_argument("--context-gain", type=float, nargs="+", default=[1.0],
+                   help="ConditionalRBMChain.sample's context_gain: each value sampled and scored in turn")
     args = p.parse_args()
     t0 = time.perf_counter()
     h = region(args.haplotypes, args.snps, args.seed, args.cache)
@@ -119,27 +146,38 @@ def main():
           f"({time.perf_counter() - t0:.0f} s to simulate or load)", flush=True)
     bounds = [(s, min(s + args.window, h.n_snps)) for s in range(0, h.n_snps, args.window)]
     if args.score is not None:
-        syn = io.load(args.score)
-        print(f"scoring {args.score}: {syn.n_haplotypes} haplotypes", flush=True)
+        samples = {None: io.load(args.score)}
+        print(f"scoring {args.score}: {samples[None].n_haplotypes} haplotypes", flush=True)
     else:
-        chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
-                                    local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
-                                    batch_size=args.batch_size, n_chains=args.batch_size)
-        t = time.perf_counter()
-        chain.fit(h, args.epochs, args.seed, progress=True)
-        fit_s = time.perf_counter() - t
-        t = time.perf_counter()
-        syn = chain.sample(h.n_haplotypes, seed=args.seed + 1)
-        sample_s = time.perf_counter() - t
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} "
-              f"hidden + {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, "
-              f"sampling {h.n_haplotypes} in {sample_s:.0f} s, peak memory {peak:.2f} GiB", flush=True)
+        if args.load_model is not None:
+            chain = ConditionalRBMChain.load(args.load_model)
+            if chain.n_snps != h.n_snps or chain.window != args.window:
+                p.error(f"--load-model {args.load_model}: {chain.n_snps} SNPs in windows of {chain.window}, the "
+                        f"region {h.n_snps} in windows of {args.window}")
+            fit_s = 0.0
+        else:
+            chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
+                                        local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
+                                        batch_size=args.batch_size, n_chains=args.batch_size)
+            t = time.perf_counter()
+            chain.fit(h, args.epochs, args.seed, progress=True)
+            fit_s = time.perf_counter() - t
+            if args.save_model is not None:
+                chain.save(args.save_model)
+        samples = {}
+        for gain in args.context_gain:
+            t = time.perf_counter()
+            samples[gain] = chain.sample(h.n_haplotypes, seed=args.seed + 1, context_gain=gain)
+            sample_s = time.perf_counter() - t
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} "
+                  f"hidden + {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, "
+                  f"sampling {h.n_haplotypes} in {sample_s:.0f} s (context gain {gain:g}), peak memory "
+                  f"{peak:.2f} GiB", flush=True)
         if held is not None:
             heldout_contexts(chain, held, args.span)
         if args.save is not None:
-            io.save(args.save, syn)
-    print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
+            io.save(args.save, samples[args.context_gain[0]])
     rng = np.random.default_rng(0)
     # Per window and per seam the mean-r² curve over ~65 kb is nearly flat, so its r against the real curve is
     # sensitive to which pairs are drawn: 20,000 random pairs per window, every straddling pair per seam
@@ -147,18 +185,10 @@ def main():
     # 20 bins of any size gave seam values from -0.4 to 0.9 for the same chain, two samples apart)
     inside = [pairs_within(s, e, args.span, rng, 20_000) for s, e in bounds if e - s > 1]
     seams = [straddling(s, min(args.span, args.context), h.n_snps) for s, _ in bounds[1:]]
-    within = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in inside]
-    across = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in seams]
-    pooled_in = quality.ld_decay(h, syn, pairs=np.concatenate(inside), n_bins=30).r
-    print(f"LD-decay r within windows: pooled {pooled_in:.3f}, per window min {min(within):.3f} "
-          f"median {np.median(within):.3f}; below 0.9: {_below(within)}")
-    if seams:
-        pooled_across = quality.ld_decay(h, syn, pairs=np.concatenate(seams), n_bins=30).r
-        print(f"LD-decay r across boundaries: pooled {pooled_across:.3f}, per boundary min {min(across):.3f} "
-              f"median {np.median(across):.3f}; below 0.9: {_below(across)}")
-        share = seam_shares(h, syn, seams)
-        print(f"r² across seams as a share of the real, end to end: min {share.min():.2f} median "
-              f"{np.median(share):.2f} max {share.max():.2f}")
+    for gain, syn in samples.items():
+        if gain is not None:
+            print(f"-- context gain {gain:g}")
+        score(h, syn, inside, seams)
     # what the same measurement gives for two halves of the real haplotypes: how far from 1 sampling alone moves it
     half = np.random.default_rng(1).permutation(h.n_haplotypes)
     a, b = h[np.sort(half[: h.n_haplotypes // 2])], h[np.sort(half[h.n_haplotypes // 2 :])]

@@ -646,6 +646,74 @@ def test_bad_local_units_are_refused(bad):
         RBM(5, **{"n_hidden": 6, **bad})
 
 
+def test_seam_couplings_step_at_the_local_rate():
+    # hand-made: 3 context SNPs, 4 window SNPs, reach 2: context SNP i lies 3 - i before the seam, window SNP j
+    # j + 1 after it, so (i, j) pairs with (3 - i) + j <= 2 step 5 times as far: rows 1-2, columns 0-1
+    first, block = RBM._seam_scale(3, 4, 2, 5.0)
+    assert first == 1
+    np.testing.assert_array_equal(block, [[5.0, 1.0], [5.0, 5.0]])
+    first, block = RBM._seam_scale(2, 3, 10, 4.0)  # a reach beyond both sides covers everything
+    assert first == 0 and block.shape == (2, 3) and (block == 4.0).all()
+    assert RBM._seam_scale(0, 4, 2, 5.0) is None
+    # one plain SGD step with unit gradients on a conditional RBM with local units and two labels: each A step is
+    # lr x its multiplier; the label rows and a conditional RBM without local units step at the plain rate
+    opts = dict(optimizer="sgd", momentum=0.0, centered=False, lr=0.01, n_context=4, classes=["x", "y"])
+    want = np.full((6, 8), 0.01)
+    for i in range(4):
+        for j in range(8):
+            if (4 - i) + j <= 3:
+                want[i, j] = 0.04
+    assert (want == 0.04).sum() == 6
+    for local, expect in ((2, want), (0, np.full((6, 8), 0.01))):
+        m = RBM(8, 2, "relu", training="cd", local_hidden=local, local_window=3, local_lr=4.0, **opts)
+        before = m.params["A"].clone()
+        m._step({k: torch.ones_like(v) for k, v in m.params.items()})
+        np.testing.assert_allclose((m.params["A"] - before).numpy(), expect, rtol=1e-6)
+
+
+def test_chain_context_gain_amplifies_sampled_contexts_around_the_training_mean(tmp_path, rng):
+    types = rng.integers(0, 2, (4, 18), dtype=np.uint8)
+    data = types[rng.integers(0, 4, 300)]
+    chain = ConditionalRBMChain(18, window=6, context=4, n_hidden=6, training="cd", k=2, lr=0.05, decay=0.0).fit(
+        data, epochs=10, seed=1)
+    for t, (s, _) in enumerate(chain.bounds[1:], 1):
+        np.testing.assert_allclose(chain.context_means[t], data[:, s - 4 : s].mean(0), rtol=1e-6)
+    plain = chain.sample(50, k=3, seed=2, allow_copies=True).to_numpy()
+    np.testing.assert_array_equal(chain.sample(50, k=3, seed=2, context_gain=1.0, allow_copies=True).to_numpy(), plain)
+    gained = chain.sample(50, k=3, seed=2, context_gain=1.5, allow_copies=True).to_numpy()
+    # the same draw window by window: window t given u_bar + 1.5 (u - u_bar), its biases shifted accordingly
+    parts = [chain.models[0].sample(50, 3, 2, allow_copies=True).to_numpy()]
+    for t, model in enumerate(chain.models[1:], 1):
+        u = parts[-1][:, -4:].astype(np.float64)
+        u_bar = data[:, chain.bounds[t][0] - 4 : chain.bounds[t][0]].mean(0)
+        amplified = u_bar + 1.5 * (u - u_bar)
+        shift_v, shift_h = model._shifts(torch.tensor(amplified, dtype=torch.float32))
+        A, B = model.params["A"].double().numpy(), model.params["B"].double().numpy()
+        np.testing.assert_allclose(shift_v.numpy(), u_bar @ A + 1.5 * (u - u_bar) @ A, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(shift_h.numpy(), u_bar @ B + 1.5 * (u - u_bar) @ B, rtol=1e-4, atol=1e-5)
+        parts.append(model.sample(50, 3, 2 + t, context=torch.tensor(amplified, dtype=torch.float32),
+                                  allow_copies=True).to_numpy())
+    np.testing.assert_array_equal(gained, np.concatenate(parts, axis=1))
+    assert not np.array_equal(gained, plain)
+    # the means travel with the checkpoint; a checkpoint without them samples at gain 1 and refuses another gain
+    chain.save(tmp_path / "c.safetensors")
+    loaded = load_model(tmp_path / "c.safetensors")
+    np.testing.assert_array_equal(loaded.sample(50, k=3, seed=2, context_gain=1.5, allow_copies=True).to_numpy(),
+                                  gained)
+    old = rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "old.safetensors",
+                             lambda a: [a.pop(k) for k in list(a) if k.endswith("context_mean")])
+    old = load_model(old)
+    np.testing.assert_array_equal(old.sample(50, k=3, seed=2, allow_copies=True).to_numpy(), plain)
+    with pytest.raises(ValueError, match="context_gain needs the mean of each window's training contexts"):
+        old.sample(50, k=3, seed=2, context_gain=1.5)
+    bad = rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "bad.safetensors", _set("2.context_mean", 1.5))
+    with pytest.raises(FormatError, match="'2.context_mean'"):
+        load_model(bad)
+    for gain in (0.0, -1.0, float("nan"), "1.5"):
+        with pytest.raises(ValueError, match="context_gain must be"):
+            chain.sample(5, k=1, seed=0, context_gain=gain)
+
+
 def test_dropout_spares_the_local_units():
     m = RBM(30, 5, dropout=0.5, local_hidden=4, local_window=8)
     keep = m._mask(2000, (1, 2, 0)).numpy()

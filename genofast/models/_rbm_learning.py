@@ -29,6 +29,20 @@ class LearningRule:
             b[col] = lr
         return w, b
 
+    @staticmethod
+    def _seam_scale(n_context: int, V: int, window: int, lr: float):
+        """Multiplier of the A steps of a conditional RBM with local units: the context alleles' couplings to
+        the window's SNPs at most ``window`` SNPs away across the seam (context SNP i of C lies C - i before the
+        window's first SNP, window SNP j lies j + 1 after it) step ``lr`` times as far, as the local units
+        inside the window do; the rest at the plain rate. Returned as (first context row, block) for rows
+        first..C-1 and the first block.shape[1] window SNPs; None without context."""
+        if not n_context:
+            return None
+        first = max(0, n_context - window)
+        i = np.arange(first, n_context)[:, None]
+        j = np.arange(min(V, window))[None, :]
+        return first, np.where((n_context - i) + j <= window, lr, 1.0).astype(np.float32)
+
     def _update(self, v0, u, seed):
         """One gradient-ascent step on the log-likelihood, on this process's share of the batch and chains."""
         cfg, group = self.config, self._group
@@ -98,6 +112,12 @@ class LearningRule:
             # The centring below moves the visible biases by the local units' larger W steps; at the plain rate
             # their own steps could not follow, and the samples drifted off the allele frequencies (README).
             steps["a"] = steps["a"] * cfg["local_lr"]
+            if self._seam_step is not None:
+                # Short-range linkage across a chain's seam is the context's couplings to the window's first
+                # SNPs: at the plain rate they stayed too weak to carry it (README, long region).
+                first, block = self._seam_step
+                C, w = first + block.shape[0], block.shape[1]
+                steps["A"][first:C, :w] *= block  # a fresh tensor: the step, not the parameter
         if cfg["centered"]:
             # steps in the centred parameters; the same model in plain parameters moves the biases too
             steps["a"] = steps["a"] - steps["W"] @ self.offsets["h"]

@@ -100,7 +100,12 @@ class RBM(LearningRule, ResourceEstimates):
     memorised the training haplotypes. Local units add the band with few
     parameters (L x ``local_window``). Stored as zeros outside each window of
     one dense W, so every kernel and checkpoint is unchanged; ``dropout``
-    spares them. ``local_hidden=0``: fully connected units only.
+    spares them. ``local_hidden=0``: fully connected units only. In a
+    conditional RBM with local units, the couplings A of context SNPs to
+    window SNPs at most ``local_window`` apart across the seam step
+    ``local_lr`` times as far too: they carry the short-range linkage across
+    a :class:`~genofast.models.crbm.ConditionalRBMChain`'s seams, which at
+    the plain rate stayed too weak (README, long region).
     """
 
     kind = "rbm"
@@ -163,6 +168,8 @@ class RBM(LearningRule, ResourceEstimates):
             w *= scales[0] > 0  # a local unit starts (and stays) unconnected outside its window
         self.params = {"W": t(w), "a": t(np.zeros(V)), "b": t(np.zeros(H))}
         self._step_scale = None if scales is None else tuple(t(x) for x in scales)  # (W, hidden bias) multipliers
+        seam = self._seam_scale(int(n_context), V, int(local_window), local_lr) if scales is not None else None
+        self._seam_step = None if seam is None else (seam[0], t(seam[1]))  # A's multipliers near the seam
         if C:
             self.params["A"] = t(np.zeros((C, V)))
             self.params["B"] = t(np.zeros((C, H)))
