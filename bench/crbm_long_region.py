@@ -86,20 +86,14 @@ def _below(values, limit: float = 0.9) -> str:
 def score(h, syn, inside, seams) -> None:
     """Allele-frequency r, and LD-decay r and r² shares within windows (``inside`` pairs) and across seams."""
     print(f"allele-frequency r: {quality.compare_allele_frequencies(h, syn).r:.4f}")
-    within = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in inside]
-    across = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in seams]
-    pooled_in = quality.ld_decay(h, syn, pairs=np.concatenate(inside), n_bins=30).r
-    print(f"LD-decay r within windows: pooled {pooled_in:.3f}, per window min {min(within):.3f} "
-          f"median {np.median(within):.3f}; below 0.9: {_below(within)}")
-    kept = seam_shares(h, syn, inside)
-    print(f"r² within windows as a share of the real: min {kept.min():.2f} median {np.median(kept):.2f} max "
-          f"{kept.max():.2f}")
-    if seams:
-        pooled_across = quality.ld_decay(h, syn, pairs=np.concatenate(seams), n_bins=30).r
-        print(f"LD-decay r across boundaries: pooled {pooled_across:.3f}, per boundary min {min(across):.3f} "
-              f"median {np.median(across):.3f}; below 0.9: {_below(across)}")
-        share = seam_shares(h, syn, seams)
-        print(f"r² across seams as a share of the real, end to end: min {share.min():.2f} median "
+    for groups, what in ((inside, "within windows"), (seams, "across boundaries")):
+        if not groups:
+            continue
+        each = [quality.ld_decay(h, syn, pairs=q, n_bins=10).r for q in groups]
+        pooled = quality.ld_decay(h, syn, pairs=np.concatenate(groups), n_bins=30).r
+        share = seam_shares(h, syn, groups)
+        print(f"LD-decay r {what}: pooled {pooled:.3f}, each min {min(each):.3f} median {np.median(each):.3f}; "
+              f"below 0.9: {_below(each)}; r² as a share of the real: min {share.min():.2f} median "
               f"{np.median(share):.2f} max {share.max():.2f}")
 
 
@@ -154,14 +148,14 @@ def main():
             if chain.n_snps != h.n_snps or chain.window != args.window:
                 p.error(f"--load-model {args.load_model}: {chain.n_snps} SNPs in windows of {chain.window}, the "
                         f"region {h.n_snps} in windows of {args.window}")
-            fit_s = 0.0
+            trained = f"loaded from {args.load_model}"
         else:
             chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
                                         local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
                                         batch_size=args.batch_size, n_chains=args.batch_size)
             t = time.perf_counter()
             chain.fit(h, args.epochs, args.seed, progress=True)
-            fit_s = time.perf_counter() - t
+            trained = f"{args.epochs} epochs; training {time.perf_counter() - t:.0f} s"
             if args.save_model is not None:
                 chain.save(args.save_model)
         samples = {}
@@ -170,8 +164,10 @@ def main():
             samples[gain] = chain.sample(h.n_haplotypes, seed=args.seed + 1, context_gain=gain)
             sample_s = time.perf_counter() - t
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-            print(f"chain: {len(chain.models)} windows of {args.window} SNPs, context {args.context}, {args.hidden} "
-                  f"hidden + {args.local_hidden} local, Rdm-{args.k}, {args.epochs} epochs; training {fit_s:.0f} s, "
+            cfg = chain.models[-1].config  # as trained, also for a loaded chain
+            print(f"chain: {len(chain.models)} windows of {chain.window} SNPs, context {chain.context}, "
+                  f"{cfg['n_hidden']} hidden + {cfg['local_hidden']} local, Rdm-{cfg['k']}, "
+                  f"{trained}, "
                   f"sampling {h.n_haplotypes} in {sample_s:.0f} s (context gain {gain:g}), peak memory "
                   f"{peak:.2f} GiB", flush=True)
         if held is not None:
