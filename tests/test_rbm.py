@@ -368,6 +368,14 @@ def test_conditional_chain_checkpoints_are_validated_on_load(tmp_path, rng):
         assert str(bad) in str(e.value)
 
 
+def test_checkpoint_of_a_model_beyond_memory_names_the_file(tmp_path, rng):
+    RBM(24, 4, local_hidden=9).fit(rng.integers(0, 2, (20, 24), dtype=np.uint8), epochs=1).save(tmp_path / "m.st")
+    huge = rewrite_checkpoint(tmp_path / "m.st", tmp_path / "huge.st", config=lambda c: {
+        **c, "config": {**c["config"], "local_hidden": 10**40}})
+    with pytest.raises(MemoryError, match=r"huge\.st: an RBM of 24 visible x 1000\d+ hidden units needs about"):
+        load_model(huge)
+
+
 @pytest.mark.parametrize("name, value", [
     ("lr", float("nan")), ("lr", float("inf")), ("lr", -1.0), ("lr", 0.0), ("l2", -0.1), ("l2", float("nan")),
     ("momentum", 1.0), ("momentum", float("nan")), ("k", 0), ("n_chains", 0), ("batch_size", 0), ("batch_size", 2.5),

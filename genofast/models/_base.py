@@ -198,6 +198,8 @@ def checked_config(path, build):
         raise FormatError(path, f"config lacks {e}") from None
     except (TypeError, ValueError, AttributeError, IndexError) as e:
         raise FormatError(path, f"bad config: {e}") from None
+    except MemoryError as e:  # a model too large for this machine, or a damaged size: either way, say which file
+        raise MemoryError(f"{path}: {e}") from None
 
 
 def save_checkpoint(path, kind: str, config: dict, arrays: dict[str, np.ndarray]) -> None:
