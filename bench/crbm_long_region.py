@@ -57,7 +57,8 @@ def straddling(boundary: int, span: int, n_snps: int) -> np.ndarray:
 
 
 def seam_shares(real, syn, seams) -> np.ndarray:
-    """Mean r² of each seam's straddling pairs in ``syn`` as a share of that in ``real``: the linkage level kept."""
+    """Mean r² of each set of pairs (a seam's straddling pairs, a window's pairs) in ``syn`` as a share of that in
+    ``real``: the linkage level kept."""
     return np.array([quality.pair_r2(syn, q).mean() / quality.pair_r2(real, q).mean() for q in seams])
 
 
@@ -145,9 +146,10 @@ def main():
     else:
         if args.load_model is not None:
             chain = ConditionalRBMChain.load(args.load_model)
-            if chain.n_snps != h.n_snps or chain.window != args.window:
-                p.error(f"--load-model {args.load_model}: {chain.n_snps} SNPs in windows of {chain.window}, the "
-                        f"region {h.n_snps} in windows of {args.window}")
+            # the seams are scored with --window and --context: they must be the chain's
+            if (chain.n_snps, chain.window, chain.context) != (h.n_snps, args.window, args.context):
+                p.error(f"--load-model {args.load_model}: {chain.n_snps} SNPs in windows of {chain.window}, context "
+                        f"{chain.context}; the region {h.n_snps} in windows of {args.window}, --context {args.context}")
             trained = f"loaded from {args.load_model}"
         else:
             chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
@@ -158,13 +160,12 @@ def main():
             trained = f"{args.epochs} epochs; training {time.perf_counter() - t:.0f} s"
             if args.save_model is not None:
                 chain.save(args.save_model)
-        samples = {}
+        samples, cfg = {}, chain.models[-1].config  # as trained, also for a loaded chain
         for gain in args.context_gain:
             t = time.perf_counter()
             samples[gain] = chain.sample(h.n_haplotypes, seed=args.seed + 1, context_gain=gain)
             sample_s = time.perf_counter() - t
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-            cfg = chain.models[-1].config  # as trained, also for a loaded chain
             print(f"chain: {len(chain.models)} windows of {chain.window} SNPs, context {chain.context}, "
                   f"{cfg['n_hidden']} hidden + {cfg['local_hidden']} local, Rdm-{cfg['k']}, "
                   f"{trained}, "
