@@ -1,12 +1,13 @@
 """A conditional-RBM chain over a long simulated region: train, sample end to end, check linkage at the seams.
 
 Run: python bench/crbm_long_region.py [--snps 65536] [--haplotypes 2004] [--window 1024] [--context 256]
-     [--hidden 100] [--k 20] [--epochs 10] [--cache /tmp/region.npz] [--first W --windows N] [--heldout N]
-     [--context-gain 1 1.25] [--save-model chain.safetensors | --load-model chain.safetensors]
+     [--hidden 100] [--local-hidden L] [--k 20] [--epochs 16] [--cache /tmp/region.npz] [--first W --windows N]
+     [--heldout N] [--context-gain 1 1.25] [--save-model chain.safetensors | --load-model chain.safetensors]
 
 msprime (genofast.simulate, three populations) gives the region; the chain
 (Yelmen et al. 2023) is an RBM on the first window and a conditional RBM per
-next window given the previous ``context`` SNPs. Reported: wall time of
+next window given the previous ``context`` SNPs; every option defaults to
+``ConditionalRBMChain.DEFAULTS`` (and its 16 epochs). Reported: wall time of
 training and of sampling, peak memory (max RSS), allele-frequency r, and
 LD-decay r (mean r² by distance, synthetic vs real) for pairs inside
 windows and for pairs straddling each window boundary, and the same between
@@ -100,19 +101,22 @@ def score(h, syn, inside, seams) -> None:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    chain_defaults = ConditionalRBMChain.DEFAULTS
     p.add_argument("--snps", type=int, default=65_536)
     p.add_argument("--haplotypes", type=int, default=2004)
-    p.add_argument("--window", type=int, default=1024)
-    p.add_argument("--context", type=int, default=256)
-    p.add_argument("--hidden", type=int, default=100)
-    p.add_argument("--local-hidden", type=int, default=0, help="locally connected units in each window's RBM")
+    p.add_argument("--window", type=int, default=chain_defaults["window"])
+    p.add_argument("--context", type=int, default=chain_defaults["context"])
+    p.add_argument("--hidden", type=int, default=chain_defaults["n_hidden"])
+    p.add_argument("--local-hidden", type=int, default=chain_defaults["local_hidden"],
+                   help="locally connected units in each window's RBM (default: the RBM's local_hidden=None, "
+                   "about 300 per 1,024-SNP window; 0: none)")
     p.add_argument("--windows", type=int, default=None, help="train and score only N windows (from --first)")
     p.add_argument("--first", type=int, default=0, help="start at this window (with --windows: a stretch)")
     p.add_argument("--heldout", type=int, default=0, help="train on all but N haplotypes (drawn at random) and also "
                    "sample each conditional window given their real contexts")
-    p.add_argument("--k", type=int, default=20)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--k", type=int, default=chain_defaults["k"])
+    p.add_argument("--epochs", type=int, default=ConditionalRBMChain.FIT_EPOCHS)
+    p.add_argument("--lr", type=float, default=chain_defaults["lr"])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--span", type=int, default=100, help="SNPs apart at most, for the LD pairs")
@@ -153,7 +157,7 @@ def main():
             trained = f"loaded from {args.load_model}"
         else:
             chain = ConditionalRBMChain(h.n_snps, window=args.window, context=args.context, n_hidden=args.hidden,
-                                        local_hidden=args.local_hidden, training="rdm", k=args.k, lr=args.lr,
+                                        local_hidden=args.local_hidden, k=args.k, lr=args.lr,
                                         batch_size=args.batch_size, n_chains=args.batch_size)
             t = time.perf_counter()
             chain.fit(h, args.epochs, args.seed, progress=True)

@@ -27,7 +27,7 @@ from genofast import io, metrics
 from genofast.metrics import quality
 
 
-# Departures from the VAE's defaults for this region (README): batches of 16 (4x the updates per epoch), the
+# Departures from the VAE's defaults for this region (docs/generators.md): batches of 16 (4x the updates per epoch), the
 # decoder started at the allele log-odds and dense branches of 256 units in the encoder and decoder (from zero
 # offsets and through the convolutions alone, the decoder was still learning the frequencies after 400 updates and
 # no linkage was learnt), KL weight 0.1 with 128 latent dimensions (32 dimensions: LD-decay r -0.36), and the

@@ -211,6 +211,17 @@ HOSTILE = [
     (["train", "train.hapt", "--out", "o.safetensors", "--model", "vae", "--option", "output=round"],
      "the value is not JSON"),
     (["train", "train.hapt", "--out", "o.safetensors", "--option", "ema=0.9"], "--option sets a gan, wgan"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--option", "window=0"],
+     "--option: window must be an integer at least 1, got 0"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--option", "hidden_units=3"],
+     "--option: RBM.__init__() got an unexpected keyword argument 'hidden_units'"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--option", "device=\"cuda\""],
+     "--option: device is not a crbm option (--device sets it)"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--resume"], "--resume: a crbm chain"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--labels", "labels.tsv"],
+     "--labels makes a conditional"),
+    (["train", "train.hapt", "--out", "o.safetensors", "--model", "crbm", "--option", "k=" + str(10**9)],
+     "would take about"),
 ]
 
 
@@ -254,6 +265,43 @@ def test_train_passes_model_options_and_resume_keeps_them(tiny):
     assert load(ckpt).epoch == 2
     r = run(*args[:-2], "--option", "latent=7", "--epochs", "3", "--resume")
     assert r.exit_code == 1 and "--option latent differs from" in r.output and load(ckpt).epoch == 2
+
+
+def test_train_crbm_chain_equals_the_python_api(tiny):
+    from genofast.models import ConditionalRBMChain, load
+
+    ckpt, out = tiny / "chain.safetensors", tiny / "chain.hapt"
+    r = run("train", tiny / "train.hapt", "--out", ckpt, "--model", "crbm", "--option", "window=16",
+            "--option", "context=8", "--option", "n_hidden=6", "--option", "k=3", "--epochs", "2", "--eval-every", "1",
+            "--seed", "5", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    m = load(ckpt)
+    assert isinstance(m, ConditionalRBMChain) and m.bounds == [(0, 16), (16, 32), (32, 40)]
+    assert [w.config["n_context"] for w in m.models] == [0, 8, 8] and m.models[1].config["k"] == 3
+    # the chain's defaults otherwise: lr 3e-3, local units
+    assert m.models[1].config["lr"] == 3e-3 and m.models[1].config["local_hidden"] > 0
+    r = run("generate", ckpt, "--out", out, "-n", "50", "--seed", "3", "--allow-copies")
+    assert r.exit_code == 0, r.output
+    h = io.read_hapt(tiny / "train.hapt")
+    api = ConditionalRBMChain(40, window=16, context=8, n_hidden=6, k=3).fit(h, 2, 5, eval_every=1)
+    expected = api.sample(50, seed=3, allow_copies=True).to_numpy()
+    assert (io.read_hapt(out).to_numpy() == expected).all()
+
+
+def test_train_crbm_defaults_to_the_chains_epochs(tiny, monkeypatch):
+    from genofast.models import ConditionalRBMChain
+
+    seen = {}
+
+    def fake_fit(self, haplotypes, epochs, seed, **options):
+        seen.update(epochs=epochs, seed=seed, **options)
+        return self
+
+    monkeypatch.setattr(ConditionalRBMChain, "fit", fake_fit)
+    r = run("train", tiny / "train.hapt", "--out", tiny / "c.safetensors", "--model", "crbm", "--option", "window=20",
+            "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    assert seen["epochs"] == ConditionalRBMChain.FIT_EPOCHS == 16 and seen["eval_every"] == 5
 
 
 def test_train_stops_on_divergence_and_keeps_the_checkpoint(tiny):

@@ -1,3 +1,4 @@
+import inspect
 import itertools
 import math
 import sys
@@ -214,6 +215,22 @@ def test_imputation_uses_linkage(rng):
     assert ((prob >= 0) & (prob <= 1)).all()
 
 
+def test_chain_defaults_reach_every_window_model():
+    # the measured long-region settings: 1,024-SNP windows given the previous 256, 100 + auto local units
+    # (ceil(12 * SNPs / 32), at most 300), Rdm-20 at lr 3e-3, no dropout; the last window is shorter
+    chain = ConditionalRBMChain(2 * 1024 + 100)
+    assert chain.bounds == [(0, 1024), (1024, 2048), (2048, 2148)]
+    cfgs = [m.config for m in chain.models]
+    assert [c["n_context"] for c in cfgs] == [0, 256, 256]
+    assert [c["local_hidden"] for c in cfgs] == [300, 300, 38]
+    for c in cfgs:
+        assert (c["n_hidden"], c["hidden"], c["training"], c["k"], c["lr"], c["dropout"]) == (100, "relu", "rdm", 20,
+                                                                                             3e-3, 0.0)
+    assert inspect.signature(ConditionalRBMChain.fit).parameters["epochs"].default == 16
+    # context=None conditions on the whole previous window, as before the default
+    assert [m.config["n_context"] for m in ConditionalRBMChain(30, window=10, context=None).models] == [0, 10, 10]
+
+
 def test_conditional_chain_carries_linkage_across_windows(tmp_path, rng):
     types = rng.integers(0, 2, (4, 24), dtype=np.uint8)
     data = types[rng.integers(0, 4, 800)]
@@ -350,6 +367,38 @@ def test_unparsable_config_is_a_format_error(trained):
         save_file(load_file(str(trained)), str(trained.parent / "bad.safetensors"), metadata=meta)
         with pytest.raises(FormatError, match=message):
             RBM.load(trained.parent / "bad.safetensors")
+
+
+def test_chain_checkpoint_keeps_each_windows_selection_trace(tmp_path, rng):
+    from genofast.models._selection import trace_to_json
+
+    types = rng.integers(0, 2, (3, 12), dtype=np.uint8)
+    data = types[rng.integers(0, 3, 90)] ^ (rng.random((90, 12)) < 0.05)
+    chain = ConditionalRBMChain(12, window=6, n_hidden=3, k=2).fit(data, epochs=3, seed=1, eval_every=1, n_eval=20)
+    assert [[row["epoch"] for row in m.trace] for m in chain.models] == [[1, 2, 3], [1, 2, 3]]
+    chain.save(tmp_path / "c.safetensors")
+    back = ConditionalRBMChain.load(tmp_path / "c.safetensors")
+    for a, b in zip(chain.models, back.models):
+        assert (b.epoch, b.best_epoch) == (a.epoch, a.best_epoch) == (3, a.best_epoch) and a.best_epoch in (1, 2, 3)
+        assert trace_to_json(b.trace) == trace_to_json(a.trace)
+    assert (back.sample(30, seed=2, allow_copies=True).to_numpy()
+            == chain.sample(30, seed=2, allow_copies=True).to_numpy()).all()
+
+    def bad(meta):
+        meta["windows"][1]["best_epoch"] = 7
+        return meta
+
+    rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "bad.safetensors", config=bad)
+    with pytest.raises(FormatError, match="bad.safetensors.*window 1: best_epoch 7 is not in its trace"):
+        ConditionalRBMChain.load(tmp_path / "bad.safetensors")
+
+    def old(meta):  # written before the windows' training records were kept
+        del meta["windows"]
+        return meta
+
+    rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "old.safetensors", config=old)
+    old_chain = ConditionalRBMChain.load(tmp_path / "old.safetensors")
+    assert all(m.trace == [] and m.best_epoch is None for m in old_chain.models)
 
 
 def test_conditional_chain_checkpoints_are_validated_on_load(tmp_path, rng):
@@ -765,7 +814,7 @@ def test_a_checkpoint_from_before_dropout_and_local_units_loads_without_them(tmp
     assert (m.sample(20, seed=3).to_numpy() == plain.sample(20, seed=3).to_numpy()).all()
     assert RBM(12, 3).config["local_hidden"] == 5 and RBM(12, 3).config["dropout"] == 0.3  # today's defaults
     # and so do a conditional chain's window models
-    ConditionalRBMChain(12, window=6, n_hidden=3, k=2).save(tmp_path / "chain.safetensors")
+    ConditionalRBMChain(12, window=6, n_hidden=3, k=2, local_hidden=0).save(tmp_path / "chain.safetensors")
 
     def old_chain(meta):
         for cfg in meta["models"]:

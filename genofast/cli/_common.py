@@ -33,6 +33,7 @@ class ModelKind(str, Enum):
     wgan = "wgan"
     vae = "vae"
     gmmn = "gmmn"
+    crbm = "crbm"
 
 
 # the neural generators: torch models trained by epochs, conditional on labels when given

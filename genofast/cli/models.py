@@ -20,6 +20,12 @@ def _rbm_defaults() -> dict:
     return {**DEFAULTS, **FIT_DEFAULTS}
 
 
+def _crbm_epochs() -> int:
+    from ..models.crbm import ConditionalRBMChain
+
+    return ConditionalRBMChain.FIT_EPOCHS
+
+
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
                 batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None,
                 dropout: float = 0.0, local_hidden: Optional[int] = 0):
@@ -35,21 +41,25 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
 
 # The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
 RBM_DEFAULTS = _rbm_defaults()
+CRBM_EPOCHS = _crbm_epochs()
+OPTION_KINDS = (*NEURAL, "crbm")  # the models `train --option` configures
 
 
 @command
 def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, phased .vcf, .npz)."),
           out: Path = typer.Option(..., "--out", help="Model checkpoint to write (.safetensors)."),
-          model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, gan, wgan, vae, gmmn, bernoulli or markov."),
+          model: ModelKind = typer.Option(ModelKind.rbm, help="rbm, gan, wgan, vae, gmmn, bernoulli, markov, or crbm "
+                                          "(a chain of conditional RBMs over windows, for long regions)."),
           labels: Optional[Path] = typer.Option(None, help="Population labels of the training samples (tsv with a "
                                                 "header: sample, then the label): a conditional rbm, gan, wgan, "
                                                 "vae or gmmn."),
-          epochs: int = typer.Option(RBM_DEFAULTS["epochs"]),
+          epochs: Optional[int] = typer.Option(None, help=f"Training epochs (default {RBM_DEFAULTS['epochs']}; crbm: "
+                                               f"{CRBM_EPOCHS} per window)."),
           hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units connected to every SNP."),
           local_hidden: Optional[int] = typer.Option(RBM_DEFAULTS["local_hidden"], help="RBM hidden units "
                                                      f"connected to {RBM_DEFAULTS['local_window']} consecutive SNPs "
-                                                     "each, spread along the SNPs (local linkage; README); default: "
-                                                     "about 12 windows over each SNP, at most 300."),
+                                                     "each, spread along the SNPs (local linkage; docs/rbm.md); "
+                                                     "default: about 12 windows over each SNP, at most 300."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
@@ -57,11 +67,14 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
           decay: float = typer.Option(RBM_DEFAULTS["decay"], help="RBM learning rate at epoch e: lr / (1 + decay·e)."),
           chains: int = typer.Option(RBM_DEFAULTS["n_chains"], help="RBM chains per update (pcd, rdm)."),
           dropout: float = typer.Option(RBM_DEFAULTS["dropout"], help="RBM hidden-unit dropout probability "
-                                        "(0: none; 0.3 held the privacy loss down on the 805-SNP set, see README)."),
+                                        "(0: none; 0.3 held the privacy loss down on the 805-SNP set, see "
+                                        "docs/rbm.md)."),
           window: int = typer.Option(3, help="Markov-chain window."),
-          option: Optional[list[str]] = typer.Option(None, "--option", help="gan, wgan, vae, gmmn: a model option "
-                                                     "as NAME=JSON, repeatable (e.g. --option ema=0.999 --option "
-                                                     "'kernel=[50,100]'); the names are each class's DEFAULTS."),
+          option: Optional[list[str]] = typer.Option(None, "--option", help="gan, wgan, vae, gmmn, crbm: a model "
+                                                     "option as NAME=JSON, repeatable (e.g. --option ema=0.999 "
+                                                     "--option 'kernel=[50,100]'); the names are each class's "
+                                                     "DEFAULTS (crbm: ConditionalRBMChain.DEFAULTS and the RBM's "
+                                                     "options, e.g. --option window=2048)."),
           eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
                                          "and utility on fresh samples; the best epoch is kept (0: never)."),
           resume: bool = typer.Option(False, help="Continue from --out if it exists."),
@@ -83,16 +96,22 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     check_seed(seed, "--seed")
     if model is ModelKind.markov:
         check_int(window, "--window", 1, 20)
+    if epochs is None:
+        epochs = CRBM_EPOCHS if model is ModelKind.crbm else RBM_DEFAULTS["epochs"]
     if distributed and model is not ModelKind.rbm and model.value not in NEURAL:
         raise ValueError(f"--distributed trains an RBM, GAN, WGAN, VAE or GMMN; the {model.value} model trains in "
                          "one process")
     if labels is not None and model.value not in CONDITIONAL:
         raise ValueError(f"--labels makes a conditional {', '.join(CONDITIONAL)}; the {model.value} model takes "
                          "none")
-    if option and model.value not in NEURAL:
-        raise ValueError(f"--option sets a gan, wgan, vae or gmmn option; the {model.value} model has its own flags")
+    if option and model.value not in OPTION_KINDS:
+        raise ValueError(f"--option sets a gan, wgan, vae, gmmn or crbm option; the {model.value} model has its own "
+                         "flags")
+    if resume and model is ModelKind.crbm:
+        raise ValueError("--resume: a crbm chain is trained window by window in one run and has no checkpoint to "
+                         "resume from")
     options = _model_options(model.value, option or [])
-    if model.value in NEURAL:
+    if model.value in OPTION_KINDS:
         check_int(epochs, "--epochs")
         check_int(eval_every, "--eval-every", 0)
     if model is ModelKind.rbm:
@@ -136,6 +155,12 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                   fingerprint=fingerprints, distributed=distributed)
         if distributed and _rank() != 0:
             return  # process 0 writes the model
+    elif model is ModelKind.crbm:
+        from ..models import ConditionalRBMChain
+
+        m = ConditionalRBMChain(h.n_snps, device=_device(device), **options)
+        _check_training_size(m, h, epochs)
+        m.fit(h, epochs, seed, progress=True, fingerprint=fingerprints, eval_every=eval_every)
     else:
         m = _make_model(model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, "cpu", window).fit(h)
     m.save(out)
@@ -170,6 +195,15 @@ def _model_options(kind: str, items: list[str]) -> dict:
     if not options:
         return options
     try:
+        if kind == "crbm":  # the chain passes what is not its own to each window's RBM, which checks it
+            from ..models import ConditionalRBMChain
+
+            for name in ("device", "n_snps"):
+                if name in options:
+                    raise ValueError(f"{name} is not a crbm option ({'--device' if name == 'device' else 'the data'} "
+                                     "sets it)")
+            ConditionalRBMChain(8, **options)
+            return options
         config = _KINDS[kind](8, **options).config
     except (TypeError, ValueError) as e:
         raise ValueError(f"--option: {e}") from None
@@ -204,18 +238,27 @@ def _labels(h, path: Path):
 
 
 def _check_training_size(m, h, epochs: int) -> None:
-    """Refuse RBM training that cannot fit in memory or finish within MAX_SECONDS, before the first epoch."""
+    """Refuse RBM (or crbm chain) training that cannot fit in memory or finish within MAX_SECONDS, before the
+    first epoch."""
+    from ..models import ConditionalRBMChain
     from ..models._base import check_memory
 
-    cfg = m.config
-    what = f"training an RBM on {h.n_haplotypes} x {h.n_snps} alleles"
-    # the data as float32 and their uint8 copy; the chains of one update are a sampler's work arrays
-    check_memory(5 * h.n_haplotypes * h.n_snps + m.sample_bytes(max(cfg["n_chains"], cfg["batch_size"])), what,
-                 "train on fewer haplotypes or SNPs, or lower --batch-size")
-    updates = max(epochs - m.epoch, 0) * -(-h.n_haplotypes // cfg["batch_size"])
-    if updates:  # an update runs k sweeps of its chains plus two hidden passes
-        per_update = m.sample_seconds(max(cfg["n_chains"], cfg["batch_size"]), cfg["k"] + 1)
-        _check_time(updates * per_update, what, "lower --k or --epochs")
+    # a chain trains its windows' RBMs one after another, each on its window's alleles
+    windows = ([(w, e - s) for w, (s, e) in zip(m.models, m.bounds)] if isinstance(m, ConditionalRBMChain)
+               else [(m, h.n_snps)])
+    n = h.n_haplotypes
+    what = f"training {'a crbm chain' if isinstance(m, ConditionalRBMChain) else 'an RBM'} on {n} x {h.n_snps} alleles"
+    # the data as uint8 and the window's as float32; the chains of one update are a sampler's work arrays
+    work = max(4 * n * width + w.sample_bytes(max(w.config["n_chains"], w.config["batch_size"]))
+               for w, width in windows)
+    check_memory(n * h.n_snps + work, what, "train on fewer haplotypes or SNPs, or lower the batch size")
+    seconds = 0.0
+    for w, _ in windows:  # an update runs k sweeps of its chains plus two hidden passes
+        cfg = w.config
+        updates = max(epochs - w.epoch, 0) * -(-n // cfg["batch_size"])
+        seconds += updates * w.sample_seconds(max(cfg["n_chains"], cfg["batch_size"]), cfg["k"] + 1)
+    if seconds:
+        _check_time(seconds, what, "lower --k or --epochs")
 
 
 @command

@@ -110,11 +110,11 @@ class LearningRule:
             steps["W"] = steps["W"] * self._step_scale[0]
             steps["b"] = steps["b"] * self._step_scale[1]
             # The centring below moves the visible biases by the local units' larger W steps; at the plain rate
-            # their own steps could not follow, and the samples drifted off the allele frequencies (README).
+            # their own steps could not follow, and the samples drifted off the allele frequencies (docs/rbm.md).
             steps["a"] = steps["a"] * cfg["local_lr"]
             if self._seam_step is not None:
                 # Short-range linkage across a chain's seam is the context's couplings to the window's first
-                # SNPs: at the plain rate they stayed too weak to carry it (README, long region).
+                # SNPs: at the plain rate they stayed too weak to carry it (docs/rbm.md, long regions).
                 first, block = self._seam_step
                 C, w = first + block.shape[0], block.shape[1]
                 steps["A"][first:C, :w] *= block  # a fresh tensor: the step, not the parameter

@@ -15,7 +15,7 @@ blocks run at 8,192 and 16,384 positions), about 45 generator updates a
 minute, and learnt no distance-decaying linkage within the time a CPU gives;
 these networks are a few batched matrix products per window (about 1,200
 critic updates a minute there, batches of 64) and learn it within minutes
-(README).
+(docs/generators.md).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from ._base import (as_alleles, check_fit_input, check_float, check_int, check_m
                     check_tensor, checked_config, load_checkpoint, save_checkpoint, training_extras,
                     variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
+from ._selection import trace_from_json, trace_to_json
 from .rbm import RBM
 
 
@@ -17,33 +18,46 @@ class ConditionalRBMChain:
 
     For regions too long for one RBM (Yelmen et al. 2023 generate 65,535
     SNPs this way): window t is generated given the last ``context`` alleles
-    of window t − 1, so samples are drawn end to end. Sampled contexts differ
-    a little from real ones, and a wide context carries more of that into
-    the next window: on 1,024-SNP windows of a simulated region a 256-SNP
-    context gave better allele frequencies and boundary LD than 1,024
-    (``bench/crbm_long_region.py``, README). Its windows' RBMs have no local
-    units and no dropout unless asked (``local_hidden``, ``dropout``). With
-    local units the context's couplings across each seam step at the local
-    rate too (see :class:`~genofast.models.rbm.RBM`): on the simulated
-    65,536-SNP region, with 300 local units per 1,024-SNP window, three of
-    four samples had no seam below LD-decay r 0.9 and the fourth one (0.83),
-    where the plain rate had left three (README).
+    of window t − 1, so samples are drawn end to end. The defaults
+    (``DEFAULTS``, 16 epochs) are those measured on a simulated region of
+    65,536 SNPs x 2,004 haplotypes (``bench/crbm_long_region.py``, docs/rbm.md):
+    windows of 1,024 SNPs given the previous 256, 100 fully connected ReLU
+    units and about 300 locally connected ones per window (as
+    :class:`~genofast.models.rbm.RBM`'s ``local_hidden=None``), no dropout,
+    Rdm-20 at lr 3e-3; about 30 minutes of training on one CPU thread,
+    AF r 0.99 and LD-decay r 0.9 or more across every seam in four of five
+    samples. Sampled contexts differ a little from real ones, and a wide
+    context carries more of that into the next window: a 256-SNP context
+    gave better allele frequencies and boundary LD than 1,024. With local
+    units the context's couplings across each seam step at the local rate
+    too (see :class:`~genofast.models.rbm.RBM`): without that, three seams
+    of 63 fell below LD-decay r 0.9. ``context=None``: the whole previous
+    window.
     """
 
     kind = "crbm_chain"
+    # The settings measured on the simulated 65,536-SNP region (docs/rbm.md, long regions). Yelmen et al. (2023)
+    # used windows of 5,000 new SNPs given 5,000 pinned ones, 1,000 hidden units, k 100 and lr 5e-3 (not tried
+    # here); on 1,024-SNP windows a 256-SNP context beat a 1,024-SNP one.
+    DEFAULTS = dict(window=1024, context=256, n_hidden=100, hidden="relu", training="rdm", k=20, lr=3e-3,
+                    local_hidden=None, dropout=0.0)
+    FIT_EPOCHS = 16
 
-    def __init__(self, n_snps: int, window: int = 5000, context: int | None = None, n_hidden: int = 500,
-                 hidden: str = "relu", training: str = "rdm", k: int = 100, device: str = "cpu",
-                 local_hidden: int = 0, dropout: float = 0.0, **rbm_options):
+    def __init__(self, n_snps: int, window: int = DEFAULTS["window"], context: int | None = DEFAULTS["context"],
+                 n_hidden: int = DEFAULTS["n_hidden"], hidden: str = DEFAULTS["hidden"],
+                 training: str = DEFAULTS["training"], k: int = DEFAULTS["k"], device: str = "cpu",
+                 local_hidden: int | None = DEFAULTS["local_hidden"], dropout: float = DEFAULTS["dropout"],
+                 lr: float = DEFAULTS["lr"], **rbm_options):
         self.n_snps, self.window = check_int(n_snps, "n_snps"), check_int(window, "window")
         if context is not None:
             check_int(context, "context")
+        # None: the whole previous window
         self.context = int(min(context or window, window))
         self.bounds = [(s, min(s + self.window, self.n_snps)) for s in range(0, self.n_snps, self.window)]
         if rbm_options.get("classes") is not None:
             raise ValueError("a ConditionalRBMChain is not label-conditional (classes): its windows are "
                              "conditioned on the previous window's alleles only")
-        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, local_hidden=local_hidden, dropout=dropout,
+        self.options = dict(n_hidden=n_hidden, hidden=hidden, k=k, local_hidden=local_hidden, dropout=dropout, lr=lr,
                             **rbm_options)
         self.training, self.device = training, device
         self.models = []
@@ -55,7 +69,7 @@ class ConditionalRBMChain:
         self.fingerprints: np.ndarray | None = None
         self.context_means: list | None = None  # per window, its training contexts' allele means (None: first)
 
-    def fit(self, haplotypes, epochs: int = 100, seed: int = 0, progress: bool = False, fingerprint: bool = True,
+    def fit(self, haplotypes, epochs: int = FIT_EPOCHS, seed: int = 0, progress: bool = False, fingerprint: bool = True,
             **fit_options):
         """Train every window's model in turn (``fit_options`` as in :meth:`RBM.fit`, e.g. ``eval_every``).
 
@@ -99,7 +113,7 @@ class ConditionalRBMChain:
         given sampled ones about 0.6). On the simulated 65,536-SNP region
         g = 1.25 raised the median share from 0.63 to 0.88, at allele-frequency
         r 0.990 (0.992 at g = 1), but left one seam's LD-decay r at 0.75 where
-        the same sample at g = 1 had none below 0.91; 1.5 overshoots (README). The default, 1,
+        the same sample at g = 1 had none below 0.91; 1.5 overshoots (docs/rbm.md). The default, 1,
         samples the model as trained. Exact copies of whole training
         haplotypes raise :class:`~genofast.models.CopiesError` unless
         ``allow_copies``.
@@ -144,8 +158,10 @@ class ConditionalRBMChain:
             configs.append(m.config)
         extras, variants = training_extras(self)  # each window's RBM keeps its own best epoch: no chain-wide one
         arrays.update(extras)
+        # each window's epochs and selection trace (its kept parameters are the ones saved)
+        windows = [dict(epoch=m.epoch, best_epoch=m.best_epoch, trace=trace_to_json(m.trace)) for m in self.models]
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
-                                          "models": configs, "variants": variants}, arrays)
+                                          "models": configs, "variants": variants, "windows": windows}, arrays)
 
     @classmethod
     def load(cls, path, device: str = "cpu") -> "ConditionalRBMChain":
@@ -171,6 +187,20 @@ class ConditionalRBMChain:
         checked_config(path, layout)
         for t, m in enumerate(chain.models):
             m._load_params(path, arrays, f"{t}.", moments=False)
+
+        def training():  # absent from checkpoints written before it was kept
+            stored = meta.get("windows")
+            if stored is None:
+                return
+            if not isinstance(stored, list) or len(stored) != len(chain.models):
+                raise ValueError(f"'windows' must list one training record per window ({len(chain.models)})")
+            for t, (m, st) in enumerate(zip(chain.models, stored)):
+                m.epoch, m.trace = check_int(st["epoch"], f"window {t} epoch", 0), trace_from_json(st["trace"])
+                m.best_epoch = st["best_epoch"]
+                if m.best_epoch is not None and m.best_epoch not in {row["epoch"] for row in m.trace}:
+                    raise ValueError(f"window {t}: best_epoch {m.best_epoch!r} is not in its trace")
+
+        checked_config(path, training)
         chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}), path, chain.n_snps)
         chain.fingerprints = fingerprints_from_checkpoint(path, arrays)
         # absent from checkpoints written before context_gain: sampling then needs context_gain=1

@@ -105,7 +105,7 @@ class RBM(LearningRule, ResourceEstimates):
     window SNPs at most ``local_window`` apart across the seam step
     ``local_lr`` times as far too: they carry the short-range linkage across
     a :class:`~genofast.models.crbm.ConditionalRBMChain`'s seams, which at
-    the plain rate stayed too weak (README, long region).
+    the plain rate stayed too weak (docs/rbm.md, long regions).
     """
 
     kind = "rbm"
@@ -237,7 +237,7 @@ class RBM(LearningRule, ResourceEstimates):
         Drawn for a whole batch from ``key`` (seed, update, phase), then cut to
         this process's ``rows``, so sharded training draws what one process does.
         Only the fully connected units drop out; the local ones are always kept
-        (dropped too, they lost the local linkage they are there for: README).
+        (dropped too, they lost the local linkage they are there for: docs/rbm.md).
         """
         p = self.config["dropout"]
         if not p:

@@ -39,7 +39,7 @@ haplotype) was still above what independent SNPs at the data's frequencies
 cost (2,846). Started at the log-odds it sat at that baseline, unable to
 use the latent code even with no KL term (2,840 after 300 updates); with the
 dense branches as well it fell to 2,289 (no KL term) or 2,376 + KL 25
-(weight 1) after 300 updates. README has what this does to the samples.
+(weight 1) after 300 updates. docs/generators.md has what this does to the samples.
 """
 
 from __future__ import annotations

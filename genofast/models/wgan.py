@@ -65,7 +65,7 @@ values seen by every window; the critic scores each pair of adjacent windows
 (``latent``, ``width`` and ``min_width`` size the convolutional networks only).
 On the simulated 10,000-SNP region the convolutional WGAN learnt no
 distance-decaying linkage in the updates a CPU gives it; the windowed one
-does (README).
+does (docs/generators.md).
 
 Batch size and channel widths are not in the paper's text; the defaults here
 were chosen to train on a CPU.
