@@ -25,8 +25,9 @@ class ConditionalRBMChain:
     units and about 300 locally connected ones per window (as
     :class:`~genofast.models.rbm.RBM`'s ``local_hidden=None``), no dropout,
     Rdm-20 at lr 3e-3; about 30 minutes of training on one CPU thread,
-    AF r 0.99 and LD-decay r 0.9 or more across every seam in four of five
-    samples. Sampled contexts differ a little from real ones, and a wide
+    AF r 0.99, and LD-decay r 0.9 or more across every one of 63 seams in
+    four of eight samples from three chains (the others: one seam each at
+    0.83-0.90). Sampled contexts differ a little from real ones, and a wide
     context carries more of that into the next window: a 256-SNP context
     gave better allele frequencies and boundary LD than 1,024. With local
     units the context's couplings across each seam step at the local rate
@@ -111,10 +112,12 @@ class ConditionalRBMChain:
         ones, whose own linkage is weaker (a window given real contexts of
         held-out haplotypes carries 0.89-0.99 of the real r² across its seam,
         given sampled ones about 0.6). On the simulated 65,536-SNP region
-        g = 1.25 raised the median share from 0.63 to 0.88, at allele-frequency
-        r 0.990 (0.992 at g = 1), but left one seam's LD-decay r at 0.75 where
-        the same sample at g = 1 had none below 0.91; 1.5 overshoots (docs/rbm.md). The default, 1,
-        samples the model as trained. Exact copies of whole training
+        g = 1.1 raised the median share from 0.62 to 0.74 and the
+        allele-frequency r from 0.991-0.992 to 0.993 on three chains, but
+        moved which seam's LD-decay r fell below 0.9 rather than whether one
+        did; g = 1.25 raised the share to 0.88 and left one seam at 0.75; 1.5
+        overshoots (docs/rbm.md). The default, 1, samples the model as
+        trained. Exact copies of whole training
         haplotypes raise :class:`~genofast.models.CopiesError` unless
         ``allow_copies``.
         """
