@@ -389,7 +389,7 @@ def test_chain_checkpoint_keeps_each_windows_selection_trace(tmp_path, rng):
         return meta
 
     rewrite_checkpoint(tmp_path / "c.safetensors", tmp_path / "bad.safetensors", config=bad)
-    with pytest.raises(FormatError, match="bad.safetensors.*window 1: best_epoch 7 is not in its trace"):
+    with pytest.raises(FormatError, match="bad.safetensors.*window 1: best_epoch 7 is not in the trace"):
         ConditionalRBMChain.load(tmp_path / "bad.safetensors")
 
     def old(meta):  # written before the windows' training records were kept

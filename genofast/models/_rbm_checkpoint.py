@@ -9,6 +9,22 @@ from ._gate import fingerprints_from_checkpoint
 from ._selection import trace_from_json, trace_to_json
 
 
+def selection_state(m) -> dict:
+    """The part of a saved training state that says how a model was trained and chosen: the epochs run, the
+    selection trace, the kept epoch (an RBM's checkpoint, and each window's in a chain's)."""
+    return dict(epoch=m.epoch, best_epoch=m.best_epoch, trace=trace_to_json(m.trace))
+
+
+def load_selection(m, st: dict) -> None:
+    """Set what :func:`selection_state` saved back on ``m``, checked (ValueError when the kept epoch is not in the
+    trace)."""
+    m.epoch = check_int(st["epoch"], "epoch", 0)
+    m.trace = trace_from_json(st["trace"])
+    m.best_epoch = st["best_epoch"]
+    if m.best_epoch is not None and m.best_epoch not in {row["epoch"] for row in m.trace}:
+        raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")
+
+
 def save(m, path) -> None:
     bad = m._non_finite()
     if bad:
@@ -21,8 +37,7 @@ def save(m, path) -> None:
         arrays["chains"] = m.chains.cpu().numpy()
     extras, variants = training_extras(m)
     arrays.update(extras)
-    state = dict(epoch=m.epoch, updates=m.updates, step=m.step, trace=trace_to_json(m.trace),
-                 best_epoch=m.best_epoch, variants=variants)
+    state = dict(**selection_state(m), updates=m.updates, step=m.step, variants=variants)
     save_checkpoint(path, m.kind, {"config": m.config, "state": state}, arrays)
 
 
@@ -40,11 +55,8 @@ def load(cls, path, device: str):
         raise FormatError(path, "config lacks the training 'state'")
 
     def state():
-        m.epoch, m.updates, m.step = (check_int(st[x], x, 0) for x in ("epoch", "updates", "step"))
-        m.trace = trace_from_json(st["trace"])
-        m.best_epoch = st["best_epoch"]
-        if m.best_epoch is not None and m.best_epoch not in {row["epoch"] for row in m.trace}:
-            raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")
+        m.updates, m.step = (check_int(st[x], x, 0) for x in ("updates", "step"))
+        load_selection(m, st)
 
     checked_config(path, state)
     if m.best_epoch is not None and "best.W" in arrays:

@@ -9,7 +9,7 @@ from ._base import (as_alleles, check_fit_input, check_float, check_int, check_m
                     check_tensor, checked_config, load_checkpoint, save_checkpoint, training_extras,
                     variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
-from ._selection import trace_from_json, trace_to_json
+from ._rbm_checkpoint import load_selection, selection_state
 from .rbm import RBM
 
 
@@ -162,7 +162,7 @@ class ConditionalRBMChain:
         extras, variants = training_extras(self)  # each window's RBM keeps its own best epoch: no chain-wide one
         arrays.update(extras)
         # each window's epochs and selection trace (its kept parameters are the ones saved)
-        windows = [dict(epoch=m.epoch, best_epoch=m.best_epoch, trace=trace_to_json(m.trace)) for m in self.models]
+        windows = [selection_state(m) for m in self.models]
         save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "window": self.window, "context": self.context,
                                           "models": configs, "variants": variants, "windows": windows}, arrays)
 
@@ -198,10 +198,10 @@ class ConditionalRBMChain:
             if not isinstance(stored, list) or len(stored) != len(chain.models):
                 raise ValueError(f"'windows' must list one training record per window ({len(chain.models)})")
             for t, (m, st) in enumerate(zip(chain.models, stored)):
-                m.epoch, m.trace = check_int(st["epoch"], f"window {t} epoch", 0), trace_from_json(st["trace"])
-                m.best_epoch = st["best_epoch"]
-                if m.best_epoch is not None and m.best_epoch not in {row["epoch"] for row in m.trace}:
-                    raise ValueError(f"window {t}: best_epoch {m.best_epoch!r} is not in its trace")
+                try:
+                    load_selection(m, st)
+                except ValueError as e:
+                    raise ValueError(f"window {t}: {e}") from None
 
         checked_config(path, training)
         chain.variants = variants_from_checkpoint(arrays, meta.get("variants", {}), path, chain.n_snps)
