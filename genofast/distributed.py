@@ -433,25 +433,24 @@ def _take(x, rows):
     return x.take(rows) if isinstance(x, ZarrCohort) else x[rows]
 
 
-def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
-                 client=None) -> float:
+def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, subsamples: int = 1, *,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, client=None) -> float:
     """AATS(test, synthetic) - AATS(train, synthetic) on a Dask cluster; equals :func:`metrics.privacy_loss`.
 
     The larger of train and test is subsampled to the smaller's size with the
-    same seeded draw as the single-process function. Any set may be a VCF Zarr store.
+    same seeded draws as the single-process function (``subsamples`` of them,
+    averaged). Any set may be a VCF Zarr store.
     """
+    privacy._subsamples(subsamples)
     with _using(client) as c:
         wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
         wt, wv = _sources(c, wt if isinstance(wt, ZarrCohort) else train, test, ("training", "test"), chunk_rows)
         n_train, n_test = wt.shape[0], wv.shape[0]
-        rng = np.random.default_rng(seed)
-        if n_train > n_test:
-            wt = _take(wt, np.sort(rng.choice(n_train, n_test, replace=False)))
-        elif n_test > n_train:
-            wv = _take(wv, np.sort(rng.choice(n_test, n_train, replace=False)))
-        on_test = aats(wv, ws, tie, chunk_rows=chunk_rows, client=c).aats
-        on_train = aats(wt, ws, tie, chunk_rows=chunk_rows, client=c).aats
-    return on_test - on_train
+        sets = {"train": wt, "test": wv}
+        return privacy._mean_over_subsamples(
+            n_train, n_test, seed, subsamples,
+            lambda key, rows: aats(sets[key] if rows is None else _take(sets[key], rows), ws, tie,
+                                   chunk_rows=chunk_rows, client=c).aats)
 
 
 def membership_inference(train, holdout, synthetic, *, chunk_rows: int = DEFAULT_CHUNK_ROWS, client=None):

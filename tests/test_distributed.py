@@ -100,6 +100,8 @@ def test_privacy_loss_and_membership_inference(client, rng):
     for tie in ("strict", "inclusive"):
         assert (gd.privacy_loss(train, test, synthetic, tie, seed=3, chunk_rows=4, client=client)
                 == metrics.privacy_loss(train, test, synthetic, tie, seed=3))
+    assert (gd.privacy_loss(train, test, synthetic, seed=3, subsamples=3, chunk_rows=4, client=client)
+            == metrics.privacy_loss(train, test, synthetic, seed=3, subsamples=3))
     got = gd.membership_inference(train, test, synthetic, chunk_rows=4, client=client)
     want = metrics.membership_inference(train, test, synthetic)
     assert got.auc == want.auc

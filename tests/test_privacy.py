@@ -50,6 +50,32 @@ def test_privacy_loss_detects_copying(rng):
     assert loss > 0.3
 
 
+
+@pytest.mark.parametrize("larger", ["train", "test"])
+def test_privacy_loss_averages_seeded_subsamples(rng, larger):
+    # by hand: subsample i draws the larger set's rows with default_rng(seed + i); the brute-force AATS
+    # differences are averaged
+    big, small = rng.integers(0, 2, (90, 30), dtype=np.uint8), rng.integers(0, 2, (40, 30), dtype=np.uint8)
+    syn = rng.integers(0, 2, (50, 30), dtype=np.uint8)
+    train, test = (big, small) if larger == "train" else (small, big)
+    expect = []
+    for s in range(7, 7 + 4):
+        rows = np.sort(np.random.default_rng(s).choice(90, 40, replace=False))
+        t, v = (train[rows], test) if larger == "train" else (train, test[rows])
+        expect.append(reference.aats(v, syn)[2] - reference.aats(t, syn)[2])
+    got = metrics.privacy_loss(H(train), H(test), H(syn), seed=7, subsamples=4)
+    assert got == pytest.approx(np.mean(expect))
+    # the draws differ, so the average is not any one of them
+    assert len(set(np.round(expect, 12))) > 1
+    assert metrics.privacy_loss(H(train), H(test), H(syn), seed=8) == pytest.approx(expect[1])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "3"])
+def test_privacy_loss_refuses_bad_subsample_counts(rng, bad):
+    x = H(rng.integers(0, 2, (10, 8), dtype=np.uint8))
+    with pytest.raises(ValueError, match="subsamples must be a whole number >= 1"):
+        metrics.privacy_loss(x, x, x, subsamples=bad)
+
 def test_copies(rng):
     train = rng.integers(0, 2, (50, 200), dtype=np.uint8)
     syn = rng.integers(0, 2, (30, 200), dtype=np.uint8)

@@ -100,24 +100,54 @@ def aats(real, synthetic, tie: str = "strict") -> AATSResult:
     return AATSResult(aa_truth, aa_syn, (aa_truth + aa_syn) / 2, tie, d_ts, d_st, d_tt, d_ss)
 
 
-def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0) -> float:
+def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, subsamples: int = 1) -> float:
     """AATS(test, synthetic) − AATS(train, synthetic) (Yale et al. 2020).
 
     Positive values mean the synthetic set sits closer to its training data
     than to unseen data of the same population: a sign of memorisation.
     Nearest-neighbour distances shrink as a set grows, so the two AATS are
     only comparable at equal sizes: the larger of train and test is
-    subsampled (seeded) to the size of the smaller.
+    subsampled (seeded) to the size of the smaller. Which rows are drawn
+    moves the estimate (on 4,000 training against 1,008 test haplotypes by
+    about 0.015, sd): ``subsamples=n`` averages the draws of seeds ``seed``,
+    ``seed + 1``, ... ``seed + n - 1``.
     """
+    _subsamples(subsamples)  # before the sets are aligned: a bad count costs nothing
     train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
     train, test = _sets(train, test, ("training", "test"))
     n_train, n_test = _rows(train), _rows(test)
-    rng = np.random.default_rng(seed)
-    if n_train > n_test:
-        train = train[np.sort(rng.choice(n_train, n_test, replace=False))]
-    elif n_test > n_train:
-        test = test[np.sort(rng.choice(n_test, n_train, replace=False))]
-    return aats(test, synthetic, tie).aats - aats(train, synthetic, tie).aats
+    sets = {"train": train, "test": test}
+    return _mean_over_subsamples(n_train, n_test, seed, subsamples,
+                                lambda key, rows: aats(sets[key] if rows is None else sets[key][rows], synthetic,
+                                                       tie).aats)
+
+
+def _mean_over_subsamples(n_train: int, n_test: int, seed: int, subsamples: int, score) -> float:
+    """The privacy loss averaged over ``subsamples`` draws (seeds ``seed``, ``seed + 1``, ...) of the larger set's
+    rows: ``score(key, rows)`` is the AATS of set ``key`` ("train" or "test") restricted to ``rows`` (None: the
+    whole set, which scores the same in every draw and is computed once). Shared with genofast.distributed."""
+    whole = {}
+
+    def aats_of(key, rows):
+        if rows is not None:
+            return score(key, rows)
+        if key not in whole:
+            whole[key] = score(key, None)
+        return whole[key]
+
+    losses = []
+    for s in range(seed, seed + _subsamples(subsamples)):
+        rng = np.random.default_rng(s)
+        rows_t = np.sort(rng.choice(n_train, n_test, replace=False)) if n_train > n_test else None
+        rows_v = np.sort(rng.choice(n_test, n_train, replace=False)) if n_test > n_train else None
+        losses.append(aats_of("test", rows_v) - aats_of("train", rows_t))
+    return float(np.mean(losses))
+
+
+def _subsamples(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"subsamples must be a whole number >= 1, got {n!r}")
+    return int(n)
 
 
 @dataclass(frozen=True)
