@@ -30,6 +30,19 @@ def test_report_has_every_section_and_figure(tmp_path, rng):
     assert set(r.table) == {"bernoulli", "copy"}
 
 
+
+def test_evaluate_averages_the_privacy_loss_over_subsamples(rng):
+    from genofast import HaplotypeMatrix, metrics
+
+    pop = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (150, 50), dtype=np.uint8))
+    train, holdout, syn = pop[:90], pop[90:120], pop[120:]
+    r = genofast.evaluate(train, syn, holdout=holdout, classifiers=False, privacy_subsamples=4)
+    # the same draws of 30 of the 90 training rows as the metric's (seeds 0-3)
+    want = np.mean([metrics.privacy_loss(train, holdout, syn, seed=s) for s in range(4)])
+    assert r.table["synthetic"]["privacy loss"] == pytest.approx(want)
+    with pytest.raises(ValueError, match="subsamples must be a whole number >= 1, got 0"):
+        genofast.evaluate(train, syn, holdout=holdout, privacy_subsamples=0)
+
 def test_user_strings_are_escaped_and_scripts_forbidden(tmp_path, rng):
     import numpy as np
 

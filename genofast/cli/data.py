@@ -84,13 +84,20 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
              labels: Optional[Path] = typer.Option(None, help="Population labels of the real samples (tsv with "
                                                    "a header: sample, then super_pop): per-population statistics."),
              embeddings: bool = typer.Option(False, help="Add UMAP and Isomap views beside the PCA (slower)."),
+             privacy_subsamples: int = typer.Option(1, help="Average the privacy loss over this many seeded draws "
+                                                    "of the larger of the real and held-out sets."),
              legend: Optional[Path] = LEGEND,
              seed: int = SEED, threads: Optional[int] = THREADS):
     """Compare synthetic sets with real data: statistics, privacy and an HTML report."""
+    from ..metrics.privacy import _subsamples
     from ..models._base import check_seed
     from ..report import evaluate as run
 
     check_seed(seed, "--seed")
+    try:
+        _subsamples(privacy_subsamples)
+    except ValueError as e:
+        raise ValueError(f"--privacy-subsamples: {e}") from None
     _check_output(out)
     _check_legend(legend, [real, holdout, *synthetic])
     names = _set_names(synthetic)
@@ -104,7 +111,7 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
         populations = haplotype_labels(r.ids, read_labels(labels))
     with console.status("evaluating"):
         result = run(r, syn, out=out, holdout=held, classifiers=classifiers, seed=seed, populations=populations,
-                     embeddings=embeddings)
+                     embeddings=embeddings, privacy_subsamples=privacy_subsamples)
     for note in getattr(result, "alignment_notes", {}).values():
         console.print(f"note: {note}")
     _summary(result.table)
