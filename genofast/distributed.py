@@ -441,7 +441,9 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, sub
     same seeded draws as the single-process function (``subsamples`` of them,
     averaged). Any set may be a VCF Zarr store.
     """
-    privacy._subsamples(subsamples)
+    from .models._base import check_int
+
+    subsamples = check_int(subsamples, "subsamples")
     with _using(client) as c:
         wt, ws = _sources(c, train, synthetic, ("training", "synthetic"), chunk_rows)
         wt, wv = _sources(c, wt if isinstance(wt, ZarrCohort) else train, test, ("training", "test"), chunk_rows)

@@ -169,7 +169,7 @@ HOSTILE = [
     (["train", "train.hapt", "--out", "o.safetensors", "--seed", str(2**64)], "--seed must be an integer in"),
     (["evaluate", "train.hapt", "train.hapt", "--out", "o.html", "--seed", "-1"], "--seed must be an integer in"),
     (["evaluate", "train.hapt", "train.hapt", "--out", "o.html", "--privacy-subsamples", "0"],
-     "--privacy-subsamples: subsamples must be a whole number >= 1, got 0"),
+     "--privacy-subsamples must be an integer at least 1, got 0"),
     (["impute", "rbm.safetensors", "train.hapt", "--out", "o.npz", "--seed", "-1"], "--seed must be an integer in"),
     (["simulate", "--out", "o", "--seed", "0"], "--seed must be an integer in [1, 4294967295]"),
     (["generate", "bernoulli.safetensors", "--out", "o.hapt", "-n", "0"], "-n must be an integer at least 1"),

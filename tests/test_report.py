@@ -40,7 +40,7 @@ def test_evaluate_averages_the_privacy_loss_over_subsamples(rng):
     # the same draws of 30 of the 90 training rows as the metric's (seeds 0-3)
     want = np.mean([metrics.privacy_loss(train, holdout, syn, seed=s) for s in range(4)])
     assert r.table["synthetic"]["privacy loss"] == pytest.approx(want)
-    with pytest.raises(ValueError, match="subsamples must be a whole number >= 1, got 0"):
+    with pytest.raises(ValueError, match="privacy_subsamples must be an integer at least 1, got 0"):
         genofast.evaluate(train, syn, holdout=holdout, privacy_subsamples=0)
 
 def test_user_strings_are_escaped_and_scripts_forbidden(tmp_path, rng):

@@ -89,15 +89,11 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
              legend: Optional[Path] = LEGEND,
              seed: int = SEED, threads: Optional[int] = THREADS):
     """Compare synthetic sets with real data: statistics, privacy and an HTML report."""
-    from ..metrics.privacy import _subsamples
-    from ..models._base import check_seed
+    from ..models._base import check_int, check_seed
     from ..report import evaluate as run
 
     check_seed(seed, "--seed")
-    try:
-        _subsamples(privacy_subsamples)
-    except ValueError as e:
-        raise ValueError(f"--privacy-subsamples: {e}") from None
+    check_int(privacy_subsamples, "--privacy-subsamples")
     _check_output(out)
     _check_legend(legend, [real, holdout, *synthetic])
     names = _set_names(synthetic)

@@ -112,7 +112,9 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, sub
     about 0.015, sd): ``subsamples=n`` averages the draws of seeds ``seed``,
     ``seed + 1``, ... ``seed + n - 1``.
     """
-    _subsamples(subsamples)  # before the sets are aligned: a bad count costs nothing
+    from ..models._base import check_int
+
+    subsamples = check_int(subsamples, "subsamples")  # before the sets are aligned: a bad count costs nothing
     train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
     train, test = _sets(train, test, ("training", "test"))
     n_train, n_test = _rows(train), _rows(test)
@@ -136,18 +138,12 @@ def _mean_over_subsamples(n_train: int, n_test: int, seed: int, subsamples: int,
         return whole[key]
 
     losses = []
-    for s in range(seed, seed + _subsamples(subsamples)):
+    for s in range(seed, seed + subsamples):
         rng = np.random.default_rng(s)
         rows_t = np.sort(rng.choice(n_train, n_test, replace=False)) if n_train > n_test else None
         rows_v = np.sort(rng.choice(n_test, n_train, replace=False)) if n_test > n_train else None
         losses.append(aats_of("test", rows_v) - aats_of("train", rows_t))
     return float(np.mean(losses))
-
-
-def _subsamples(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"subsamples must be a whole number >= 1, got {n!r}")
-    return int(n)
 
 
 @dataclass(frozen=True)

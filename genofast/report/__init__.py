@@ -72,7 +72,9 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         ``holdout`` (:func:`genofast.metrics.privacy_loss`'s ``subsamples``); one draw's estimate varies by about
         0.015 on a few thousand haplotypes.
     """
-    metrics.privacy._subsamples(privacy_subsamples)
+    from ..models._base import check_int
+
+    check_int(privacy_subsamples, "privacy_subsamples")
     if isinstance(synthetic, HaplotypeMatrix):
         synthetic = {"synthetic": synthetic}
     if not synthetic:
