@@ -277,6 +277,8 @@ def test_train_crbm_chain_equals_the_python_api(tiny):
             "--option", "context=8", "--option", "n_hidden=6", "--option", "k=3", "--epochs", "2", "--eval-every", "1",
             "--seed", "5", "--device", "cpu")
     assert r.exit_code == 0, r.output
+    # the output is no terminal: no progress bars, and no empty line left behind by each window's
+    assert "" not in r.output.splitlines()
     m = load(ckpt)
     assert isinstance(m, ConditionalRBMChain) and m.bounds == [(0, 16), (16, 32), (32, 40)]
     assert [w.config["n_context"] for w in m.models] == [0, 8, 8] and m.models[1].config["k"] == 3

@@ -303,14 +303,19 @@ def training_extras(m) -> tuple[dict, dict]:
 
 
 class progress_bar:
-    """A rich progress bar when asked for, else nothing."""
+    """A rich progress bar when asked for and the output is a terminal, else nothing: piped into a log, a
+    transient bar draws nothing useful and leaves an empty line behind each time it stops (one per window of a
+    chain)."""
 
     def __init__(self, enabled: bool, total: int, done: int, label: str):
         self.bar = None
         if enabled:
             from rich.progress import Progress
 
-            self.bar = Progress(transient=True)
+            bar = Progress(transient=True)
+            if not bar.console.is_terminal:
+                return
+            self.bar = bar
             self.bar.start()
             self.task = self.bar.add_task(label, total=total, completed=done)
 
