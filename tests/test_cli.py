@@ -579,6 +579,18 @@ def test_train_passes_rbm_local_units(tiny):
     assert m.config == RBM(40, 3, local_hidden=5).config and m.params["W"].shape == (40, 8)
 
 
+def test_train_notes_snps_the_automatic_local_units_leave_out(tmp_path, rng):
+    # 10,000 SNPs: the automatic 300 local units of 32 SNPs cover 9,600 of them
+    io.write_hapt(tmp_path / "wide.hapt", HaplotypeMatrix.from_numpy(rng.integers(0, 2, (8, 10_000), dtype=np.uint8)))
+    r = run("train", tmp_path / "wide.hapt", "--out", tmp_path / "w.st", "--epochs", "1", "--eval-every", "0")
+    assert r.exit_code == 0, r.output
+    assert "cover 96% of the 10,000 SNPs" in " ".join(r.output.split()) and "--model crbm" in r.output
+    # asked for by number, or every SNP covered: nothing to say
+    r = run("train", tmp_path / "wide.hapt", "--out", tmp_path / "x.st", "--epochs", "1", "--eval-every", "0",
+            "--local-hidden", "300")
+    assert r.exit_code == 0 and "note:" not in r.output, r.output
+
+
 def test_train_passes_rbm_dropout(tiny):
     from genofast.models import RBM
 

@@ -657,6 +657,15 @@ def test_local_units_see_their_window_only():
     assert RBM._local_scales(5, 2, 0, 9, 1.0) is None
 
 
+def test_local_coverage_counts_the_snps_inside_some_window():
+    # hand-made: 100 SNPs, 2 windows of 32 centred at 25 and 75 cover SNPs 9-40 and 59-90
+    assert RBM(100, 3, local_hidden=2).local_coverage == 0.64
+    assert RBM(805).local_coverage == 1.0 and RBM(805, local_hidden=0).local_coverage == 0.0
+    # the automatic count stops at 300: 300 windows of 32 SNPs, 66.7 apart, cover 9,600 of 20,000 SNPs
+    m = RBM(20_000, 1)
+    assert m.config["local_hidden"] == 300 and m.local_coverage == 0.48
+
+
 def test_local_units_stay_local_and_step_faster(rng):
     data = rng.integers(0, 2, (120, 40), dtype=np.uint8)
     data[:, 1] = data[:, 0]

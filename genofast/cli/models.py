@@ -147,10 +147,13 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                               distributed, options)
         else:
             y = None if labels is None else _labels(h, labels)
-            m = RBM.load(out, device=dev) if resume and out.exists() else _make_model(
+            resumed = resume and out.exists()
+            m = RBM.load(out, device=dev) if resumed else _make_model(
                 model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
                 None if y is None else sorted(set(y)), dropout, local_hidden)
             _check_training_size(m, h, epochs)
+            if local_hidden is None and not resumed:
+                _note_local_coverage(m)
             m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
                   fingerprint=fingerprints, distributed=distributed)
         if distributed and _rank() != 0:
@@ -235,6 +238,18 @@ def _labels(h, path: Path):
     from ..metrics.population import haplotype_labels, read_labels
 
     return haplotype_labels(h.ids, read_labels(path))
+
+
+def _note_local_coverage(m) -> None:
+    """Say so when the automatic local units leave SNPs uncovered (long inputs): a user would not guess it."""
+    from ..models.rbm import MAX_AUTO_LOCAL
+
+    cfg, share = m.config, m.local_coverage
+    if cfg["local_hidden"] and share < 1:
+        console.print(f"note: the RBM's {cfg['local_hidden']} local units ({cfg['local_window']} SNPs each; the "
+                      f"automatic count stops at {MAX_AUTO_LOCAL}) cover {share:.0%} of the {cfg['n_visible']:,} "
+                      "SNPs, the rest get no local linkage: for a long region --model crbm trains a chain of "
+                      "windows; --local-hidden N sets the count")
 
 
 def _check_training_size(m, h, epochs: int) -> None:

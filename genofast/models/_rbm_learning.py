@@ -12,6 +12,12 @@ class LearningRule:
     """The update of :class:`~genofast.models.rbm.RBM` (mixed into it): one call of :meth:`_update` per batch."""
 
     @staticmethod
+    def _local_starts(V: int, n_local: int, window: int) -> list[int]:
+        """The first SNP of each local unit's window of ``window`` SNPs: centres evenly spaced along the ``V``."""
+        return [min(max(0, int(round((j + 0.5) * V / n_local - window / 2))), max(0, V - window))
+                for j in range(n_local)]
+
+    @staticmethod
     def _local_scales(V: int, H: int, n_local: int, window: int, lr: float):
         """Multipliers of the W and hidden-bias steps: 1 for the global units; for each of the last ``n_local``
         units ``lr`` inside its window of ``window`` consecutive SNPs (centres evenly spaced along the SNPs) and
@@ -20,9 +26,7 @@ class LearningRule:
             return None
         w = np.ones((V, H), np.float32)
         b = np.ones(H, np.float32)
-        for j in range(n_local):
-            centre = (j + 0.5) * V / n_local
-            lo = min(max(0, int(round(centre - window / 2))), max(0, V - window))
+        for j, lo in enumerate(LearningRule._local_starts(V, n_local, window)):
             col = H - n_local + j
             w[:, col] = 0.0
             w[lo : lo + window, col] = lr

@@ -379,6 +379,18 @@ class RBM(LearningRule, ResourceEstimates):
         return self.config["n_hidden"] + self.config["local_hidden"]
 
     @property
+    def local_coverage(self) -> float:
+        """The share of the SNPs inside at least one local unit's window (0 without local units). Below 1 when
+        the automatic count hits its cap (``MAX_AUTO_LOCAL`` windows of ``local_window`` SNPs cover 9,600 of
+        them): the SNPs between the windows get no local linkage; a chain of windows
+        (:class:`~genofast.models.ConditionalRBMChain`) covers a long region whole."""
+        V, n, width = self.config["n_visible"], self.config["local_hidden"], self.config["local_window"]
+        covered = np.zeros(V, bool)
+        for lo in self._local_starts(V, n, width) if n else ():
+            covered[lo : lo + width] = True
+        return float(covered.mean())
+
+    @property
     def classes(self) -> list[str] | None:
         return self.config["classes"]
 
