@@ -95,15 +95,18 @@ def test_most_frequent_genotype_refuses_snp_without_calls():
 
 # --- dosage r2 -------------------------------------------------------------------------------------------------------
 
-def naive_dosage_r2(imputed):
-    """DR2 one SNP at a time, written as variance of expected dosage over implied variance."""
+def naive_dosage_r2(imputed, calls="imputed"):
+    """DR2 one SNP at a time, written as variance of expected dosage over implied variance; with calls="all" over
+    every sample, an observed call one-hot."""
     g = imputed.observed.to_numpy()
     out = []
     for j in range(g.shape[1]):
-        p = imputed.probabilities[g[:, j] < 0, j].astype(np.float64)
-        if len(p) == 0:
+        missing = g[:, j] < 0
+        if not missing.any():
             out.append(np.nan)
             continue
+        p = imputed.probabilities[:, j].astype(np.float64)
+        p = np.where(missing[:, None], p, one_hot(np.maximum(g[:, j], 0))) if calls == "all" else p[missing]
         d = p[:, 1] + 2 * p[:, 2]
         e = p[:, 1] + 4 * p[:, 2]
         implied = np.sum(e - d.mean() ** 2)
@@ -117,6 +120,20 @@ def test_dosage_r2_matches_naive(seed):
     imputed = random_imputed(rng, n_samples=int(rng.integers(1, 30)), n_snps=int(rng.integers(1, 40)),
                              missing=float(rng.random()))
     np.testing.assert_allclose(dosage_r2(imputed), naive_dosage_r2(imputed), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dosage_r2(imputed, calls="all"), naive_dosage_r2(imputed, "all"), rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_dosage_r2_over_all_samples_by_hand():
+    # observed 0 and 2, one imputed call P = (0.5, 0, 0.5): d = 1, e = 2. Over the three samples: Σd = 3, Σd² = 5,
+    # Σe = 6, (Σd)²/n = 3, DR2 = (5 - 3) / (6 - 3) = 2/3. Over the imputed call alone: (1 - 1) / (2 - 1) = 0, as
+    # for any single uncertain call, which is why the VCF writes the former.
+    observed = GenotypeMatrix.from_numpy(np.array([[0], [2], [-1]]))
+    imputed = Imputed(np.array([[[1.0, 0, 0]], [[0, 0, 1.0]], [[0.5, 0, 0.5]]]), observed)
+    assert dosage_r2(imputed)[0] == 0.0
+    assert dosage_r2(imputed, calls="all")[0] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="calls must be 'imputed' or 'all', got 'some'"):
+        dosage_r2(imputed, calls="some")
 
 
 def test_dosage_r2_certain_calls_and_nothing_imputed():
@@ -163,7 +180,7 @@ def test_write_imputed_vcf_reads_back(tmp_path, name):
     np.testing.assert_allclose(gp, imputed.probabilities, atol=5e-4 + 1e-6)
     np.testing.assert_array_equal(ds[is_observed], observed[is_observed])  # observed calls exact
     np.testing.assert_array_equal(gp[is_observed], one_hot(observed[is_observed]))
-    r2 = dosage_r2(imputed)
+    r2 = dosage_r2(imputed, calls="all")
     for j, (af, dr2, imp) in enumerate(info):
         assert af == pytest.approx(imputed.dosage[:, j].mean() / 2, abs=5e-5 + 1e-7)
         assert imp is (True if (~is_observed[:, j]).any() else None)

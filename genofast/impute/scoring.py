@@ -87,43 +87,62 @@ def most_frequent_genotype(genotypes) -> Imputed:
     return Imputed(probabilities, genotypes)
 
 
-def dosage_r2(imputed: Imputed) -> np.ndarray:
+def dosage_r2(imputed: Imputed, calls: str = "imputed") -> np.ndarray:
     """Estimated squared correlation between imputed and true dosage, per SNP (Beagle's DR2).
 
-    Computed over the calls that were missing in ``imputed.observed`` at each
-    SNP. With ``d = P(1) + 2 P(2)`` the expected dosage and ``e = P(1) + 4 P(2)``
-    its expected square, over those ``n`` calls::
+    With ``d = P(1) + 2 P(2)`` the expected dosage and ``e = P(1) + 4 P(2)``
+    its expected square, over ``n`` calls of a SNP::
 
         DR2 = (Σd² − (Σd)²/n) / (Σe − (Σd)²/n)
 
     i.e. the variance of the expected dosages over the variance the
-    probabilities imply; 1 when every imputed call is certain. Clipped to
-    [0, 1]; NaN where no call was imputed or the denominator is 0 (all
-    imputed calls certain and equal).
+    probabilities imply; 1 when every call is certain. ``calls="imputed"``:
+    over the calls missing in ``imputed.observed`` (how well the imputer
+    did where it had to, when many calls of a SNP were hidden);
+    ``calls="all"``: over every sample, observed calls counted as certain,
+    as Beagle reports it for a site, and as :func:`genofast.io.write_imputed_vcf`
+    writes it. A SNP with a few sporadic missing calls scores about 0 over its
+    imputed calls alone (exactly 0 over a single uncertain call: one dosage
+    has no variance) whatever their quality, so the "all" form is the one to
+    filter sites on. Clipped to [0, 1]; NaN where no call was imputed or the
+    denominator is 0 (all calls certain and equal).
 
     Reference: Browning & Browning (2009), Am J Hum Genet 84:210, and Beagle's DR2.
     """
+    if calls not in ("imputed", "all"):
+        raise ValueError(f"calls must be 'imputed' or 'all', got {calls!r}")
     n_samples, n_snps = imputed.observed.shape
     observed = imputed.observed.to("cpu")
     out = np.full(n_snps, np.nan)
     step = max(1, _BLOCK_CALLS // max(1, n_samples))
     for j0 in range(0, n_snps, step):
         j1 = min(n_snps, j0 + step)
-        samples, snps = np.nonzero(observed[:, j0:j1].to_numpy() < 0)
-        out[j0:j1] = imputed_dosage_r2(imputed.probabilities[samples, j0 + snps], snps, j1 - j0)
+        obs = observed[:, j0:j1].to_numpy()
+        samples, snps = np.nonzero(obs < 0)
+        out[j0:j1] = imputed_dosage_r2(imputed.probabilities[samples, j0 + snps], snps, j1 - j0,
+                                       observed=obs.T if calls == "all" else None)
     return out
 
 
-def imputed_dosage_r2(probabilities: np.ndarray, snps: np.ndarray, n_snps: int) -> np.ndarray:
-    """:func:`dosage_r2` from the imputed calls alone: their probabilities (calls x 3) and SNP (0 .. n_snps-1)."""
+def imputed_dosage_r2(probabilities: np.ndarray, snps: np.ndarray, n_snps: int, observed=None) -> np.ndarray:
+    """:func:`dosage_r2` from the imputed calls: their probabilities (calls x 3) and SNP (0 .. n_snps-1); with
+    ``observed`` (SNPs x samples, -1 where missing), every sample's call counted, the observed ones as certain.
+    NaN at a SNP with no imputed call either way."""
     p = np.asarray(probabilities, dtype=np.float64)
     d = p[:, 1] + 2 * p[:, 2]
     e = p[:, 1] + 4 * p[:, 2]
-    n = np.bincount(snps, minlength=n_snps)
-    sum_d = np.bincount(snps, d, n_snps)
+    n_imputed = np.bincount(snps, minlength=n_snps)
+    n = n_imputed.astype(np.float64)
+    sum_d, sum_d2, sum_e = (np.bincount(snps, x, n_snps) for x in (d, d * d, e))
+    if observed is not None:
+        o = np.where(observed >= 0, observed, 0).astype(np.float64)  # a certain call: d = o, d² = e = o²
+        n = n + (observed >= 0).sum(axis=1)
+        sum_d = sum_d + o.sum(axis=1)
+        sum_d2 = sum_d2 + (o * o).sum(axis=1)
+        sum_e = sum_e + (o * o).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_term = sum_d**2 / n
-        numerator = np.bincount(snps, d * d, n_snps) - mean_term
-        denominator = np.bincount(snps, e, n_snps) - mean_term
-        r2 = np.where((n > 0) & (denominator > 0), numerator / denominator, np.nan)
+        numerator = sum_d2 - mean_term
+        denominator = sum_e - mean_term
+        r2 = np.where((n_imputed > 0) & (denominator > 0), numerator / denominator, np.nan)
     return np.clip(r2, 0.0, 1.0)

@@ -333,7 +333,7 @@ def _write_text(path, header: bytes, pieces, level: int = 6) -> None:
 _IMPUTED_FIELDS = [
     '##INFO=<ID=AF,Number=A,Type=Float,Description="Estimated ALT allele frequency: mean dosage / 2">',
     '##INFO=<ID=DR2,Number=A,Type=Float,Description="Dosage R-squared: estimated squared correlation between '
-    'imputed and true ALT dosage, over the imputed calls">',
+    'imputed and true ALT dosage, over all samples, observed calls counted as certain">',
     '##INFO=<ID=IMP,Number=0,Type=Flag,Description="The site has imputed calls">',
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
     '##FORMAT=<ID=DS,Number=A,Type=Float,Description="Estimated ALT dose, P(0/1) + 2 P(1/1)">',
@@ -361,7 +361,8 @@ def write_imputed_vcf(path, imputed, *, contig_lengths: dict | None = None) -> N
     given), DS the expected ALT dose and GP the three genotype probabilities,
     3 decimals each. Observed calls are written as observed: their GT, an
     integral DS and a one-hot GP. INFO holds AF (mean dosage / 2), DR2
-    (:func:`genofast.impute.scoring.dosage_r2`; left out where no call was
+    (:func:`genofast.impute.scoring.dosage_r2` with ``calls="all"``, as Beagle
+    reports it; left out where no call was
     imputed or it is undefined) and the flag IMP at sites with imputed calls.
     ``contig_lengths`` and the refusal of unreadable ids are as in :func:`write_vcf`.
     """
@@ -428,7 +429,7 @@ def _imputed_records(probabilities, observed: GenotypeMatrix, phased, j0: int, j
     out[:, -1, 27] = ord("\n")
     dose_sum = obs.sum(axis=1, dtype=np.float64) + np.bincount(snps, dose + 1, j1 - j0)  # + 1: undo the -1s
     frequency = dose_sum / obs.shape[1] / 2
-    r2 = imputed_dosage_r2(p, snps, j1 - j0)
+    r2 = imputed_dosage_r2(p, snps, j1 - j0, observed=obs)  # over every sample, as Beagle reports it
     has_imputed = np.bincount(snps, minlength=j1 - j0) > 0
     lines = []
     for j in range(j1 - j0):
