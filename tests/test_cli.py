@@ -119,6 +119,23 @@ def test_errors_are_one_line_without_traceback(tiny, monkeypatch, args, message)
     assert "Traceback" not in r.output
 
 
+def test_training_on_unphased_data_says_where_and_what_to_do(tmp_path):
+    from genofast import GenotypeMatrix
+
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=1>",
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2",
+             "1\t10\t.\tA\tG\t.\tPASS\t.\tGT\t0|1\t1/1",  # homozygous '/' is as good as phased
+             "1\t20\t.\tC\tT\t.\tPASS\t.\tGT\t0|0\t0/1"]
+    (tmp_path / "u.vcf").write_text("\n".join(lines) + "\n")
+    r = run("train", tmp_path / "u.vcf", "--out", tmp_path / "m.st", "--epochs", "1")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "line 5: site 1:20, sample S2: unphased genotype" in " ".join(r.output.split())
+    io.write_plink(tmp_path / "g.bed", GenotypeMatrix.from_numpy(np.array([[0, 1], [2, 1]], dtype=np.int8)))
+    r = run("train", tmp_path / "g.bed", "--out", tmp_path / "m.st", "--epochs", "1")
+    assert r.exit_code == 1 and "phase them first" in " ".join(r.output.split())
+    assert not (tmp_path / "m.st").exists()
+
+
 def test_demo_quick(tmp_path):
     r = run("demo", "--quick", "--out", tmp_path / "demo", "--seed", "1", "--device", "cpu")
     assert r.exit_code == 0, r.output

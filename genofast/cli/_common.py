@@ -161,11 +161,15 @@ def _read(path: Path, legend: Optional[Path] = None):
 
 
 def _read_haplotypes(path: Path, legend: Optional[Path] = None):
+    from .. import io
     from ..matrix import HaplotypeMatrix
 
+    if io._kind(path) == "vcf":  # the reader stops at the first unphased call and names its line, site and sample
+        return io.read_vcf(path, phased=True)
     m = _read(path, legend)
     if not isinstance(m, HaplotypeMatrix):
-        raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes")
+        raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes (phase them "
+                         "first, e.g. with shapeit4 or Beagle)")
     return m
 
 
