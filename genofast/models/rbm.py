@@ -381,8 +381,8 @@ class RBM(LearningRule, ResourceEstimates):
     @property
     def local_coverage(self) -> float:
         """The share of the SNPs inside at least one local unit's window (0 without local units). Below 1 when
-        the automatic count hits its cap (``MAX_AUTO_LOCAL`` windows of ``local_window`` SNPs cover 9,600 of
-        them): the SNPs between the windows get no local linkage; a chain of windows
+        the automatic count hits its cap (``MAX_AUTO_LOCAL`` windows of the default 32 SNPs cover at most 9,600
+        SNPs): the SNPs between the windows get no local linkage; a chain of windows
         (:class:`~genofast.models.ConditionalRBMChain`) covers a long region whole."""
         V, n, width = self.config["n_visible"], self.config["local_hidden"], self.config["local_window"]
         covered = np.zeros(V, bool)
