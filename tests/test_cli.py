@@ -608,6 +608,16 @@ def test_train_notes_snps_the_automatic_local_units_leave_out(tmp_path, rng):
     assert r.exit_code == 0 and "note:" not in r.output, r.output
 
 
+def test_train_passes_rbm_local_window(tiny):
+    from genofast.models import RBM
+
+    r = run("train", tiny / "train.hapt", "--out", tiny / "w.safetensors", "--epochs", "1", "--local-window", "8")
+    assert r.exit_code == 0, r.output
+    assert RBM.load(tiny / "w.safetensors").config == RBM(40, local_window=8).config
+    r = run("train", tiny / "train.hapt", "--out", tiny / "v.safetensors", "--epochs", "1", "--local-window", "0")
+    assert r.exit_code == 1 and "--local-window must be" in r.output and not (tiny / "v.safetensors").exists()
+
+
 def test_train_passes_rbm_dropout(tiny):
     from genofast.models import RBM
 

@@ -26,9 +26,14 @@ def _crbm_epochs() -> int:
     return ConditionalRBMChain.FIT_EPOCHS
 
 
+# The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
+RBM_DEFAULTS = _rbm_defaults()
+
+
 def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training: str, k: int, lr: float,
                 batch_size: int, chains: int, device: str, window: int, decay: float = 0.0, classes=None,
-                dropout: float = 0.0, local_hidden: Optional[int] = 0):
+                dropout: float = 0.0, local_hidden: Optional[int] = 0,
+                local_window: int = RBM_DEFAULTS["local_window"]):
     from ..models import RBM, Bernoulli, MarkovChain
 
     if kind is ModelKind.bernoulli:
@@ -36,11 +41,10 @@ def _make_model(kind: ModelKind, n_snps: int, hidden: int, units: str, training:
     if kind is ModelKind.markov:
         return MarkovChain(window=window)
     return RBM(n_snps, hidden, units, training=training, k=k, lr=lr, batch_size=batch_size, n_chains=chains,
-               decay=decay, dropout=dropout, local_hidden=local_hidden, classes=classes, device=device)
+               decay=decay, dropout=dropout, local_hidden=local_hidden, local_window=local_window, classes=classes,
+               device=device)
 
 
-# The RBM options default to RBM.DEFAULTS, so `genofast train` and `RBM(n_snps)` build the same model.
-RBM_DEFAULTS = _rbm_defaults()
 CRBM_EPOCHS = _crbm_epochs()
 OPTION_KINDS = (*NEURAL, "crbm")  # the models `train --option` configures
 
@@ -57,9 +61,12 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                                                f"{CRBM_EPOCHS} per window)."),
           hidden: int = typer.Option(RBM_DEFAULTS["n_hidden"], help="RBM hidden units connected to every SNP."),
           local_hidden: Optional[int] = typer.Option(RBM_DEFAULTS["local_hidden"], help="RBM hidden units "
-                                                     f"connected to {RBM_DEFAULTS['local_window']} consecutive SNPs "
-                                                     "each, spread along the SNPs (local linkage; docs/rbm.md); "
-                                                     "default: about 12 windows over each SNP, at most 300."),
+                                                     "connected to --local-window consecutive SNPs each, spread "
+                                                     "along the SNPs (local linkage; docs/rbm.md); default: about 12 "
+                                                     "windows over each SNP, at most 300."),
+          local_window: int = typer.Option(RBM_DEFAULTS["local_window"], help="SNPs each RBM local unit sees (16 "
+                                           "lowered the privacy loss on the 805-SNP set at some cost in "
+                                           "linkage; docs/rbm.md)."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
@@ -125,6 +132,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
         check_int(hidden, "--hidden", 0)
         if local_hidden is not None:
             check_int(local_hidden, "--local-hidden", 0)
+        check_int(local_window, "--local-window")
         if not hidden and local_hidden == 0:
             raise ValueError("--hidden must be at least 1 when --local-hidden is 0 (the RBM needs hidden units)")
         check_int(k, "--k")
@@ -150,7 +158,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             resumed = resume and out.exists()
             m = RBM.load(out, device=dev) if resumed else _make_model(
                 model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
-                None if y is None else sorted(set(y)), dropout, local_hidden)
+                None if y is None else sorted(set(y)), dropout, local_hidden, local_window)
             _check_training_size(m, h, epochs)
             if local_hidden is None and not resumed:
                 _note_local_coverage(m)
