@@ -1,5 +1,7 @@
 """The iterative U-Net imputer: network shapes, the loop's invariants, the summed loss, training and checkpoints."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -230,6 +232,13 @@ def test_cli_trains_imputes_and_writes_gt_ds_gp(cohort, tmp_path):
     np.testing.assert_allclose(gp.sum(-1), 1, atol=2e-3)
     np.testing.assert_allclose(ds, gp[..., 1] + 2 * gp[..., 2], atol=2e-3)
     np.testing.assert_array_equal(gt, gp.argmax(-1))
+    # the summary line: the median of the VCF's DR2 field over the sites with imputed calls
+    dr2 = [v.INFO.get("DR2") for v in cyvcf2.VCF(str(tmp_path / "out.vcf.gz")) if v.INFO.get("IMP")]
+    dr2 = np.array([x for x in dr2 if x is not None])
+    said = re.search(r"DR2 over the (\d+) sites with imputed calls: median ([0-9.]+), (\d+)% at 0.8", r.output)
+    assert said and int(said[1]) == len(dr2)
+    assert float(said[2]) == pytest.approx(np.median(dr2), abs=1e-3)  # the VCF's field has 3 decimals
+    assert int(said[3]) == pytest.approx(100 * np.mean(dr2 >= 0.8), abs=1)
     # the checkpoint imputes new samples; a SNP set it was not trained on is refused
     r = run("impute", tmp_path / "u.safetensors", tmp_path / "in.vcf.gz", "--out", tmp_path / "again.npz")
     assert r.exit_code == 0, r.output

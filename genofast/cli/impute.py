@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from ._common import (DEVICE, Device, LEGEND, SEED, THREADS, _check_legend, _check_output, _check_time, _device,
@@ -163,6 +164,7 @@ def _impute_unet(model: Path, data: Path, out: Path, train: bool, checkpoint: Op
     else:
         io.write(out, result.genotypes())
     console.print(f"imputed {g.n_missing} missing calls of {g.n_samples} samples; wrote {out}")
+    _print_dosage_r2(result)
 
 
 def _align_to_model(model, h, path: Path):
@@ -173,3 +175,14 @@ def _align_to_model(model, h, path: Path):
     if info.flipped or info.reordered:
         console.print(f"note: {info.describe(str(path))}; the output follows the model's SNPs and alleles")
     return h
+
+
+def _print_dosage_r2(result) -> None:
+    """How well the sites were imputed, as a user filters them: DR2 over all samples (the VCF's INFO field)."""
+    from ..impute import dosage_r2
+
+    r2 = dosage_r2(result, calls="all")
+    r2 = r2[np.isfinite(r2)]
+    if len(r2):
+        console.print(f"DR2 over the {len(r2)} sites with imputed calls: median {np.median(r2):.3f}, "
+                      f"{np.mean(r2 >= 0.8):.0%} at 0.8 or more")
