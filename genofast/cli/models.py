@@ -64,9 +64,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                                                      "connected to --local-window consecutive SNPs each, spread "
                                                      "along the SNPs (local linkage; docs/rbm.md); default: about 12 "
                                                      "windows over each SNP, at most 300."),
-          local_window: int = typer.Option(RBM_DEFAULTS["local_window"], help="SNPs each RBM local unit sees (16 "
-                                           "lowered the privacy loss on the 805-SNP set at some cost in "
-                                           "linkage; docs/rbm.md)."),
+          local_window: int = typer.Option(RBM_DEFAULTS["local_window"], help="Consecutive SNPs each RBM local "
+                                           "unit sees (docs/rbm.md)."),
           units: str = typer.Option(RBM_DEFAULTS["hidden"], help="RBM hidden units: relu or bernoulli."),
           training: str = typer.Option(RBM_DEFAULTS["training"], help="RBM training: rdm, pcd or cd."),
           k: int = typer.Option(RBM_DEFAULTS["k"], help="Gibbs sweeps per update (and per sample for rdm)."),
