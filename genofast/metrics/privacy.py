@@ -127,23 +127,15 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, sub
 def _mean_over_subsamples(n_train: int, n_test: int, seed: int, subsamples: int, score) -> float:
     """The privacy loss averaged over ``subsamples`` draws (seeds ``seed``, ``seed + 1``, ...) of the larger set's
     rows: ``score(key, rows)`` is the AATS of set ``key`` ("train" or "test") restricted to ``rows`` (None: the
-    whole set, which scores the same in every draw and is computed once). Shared with genofast.distributed."""
-    whole = {}
-
-    def aats_of(key, rows):
-        if rows is not None:
-            return score(key, rows)
-        if key not in whole:
-            whole[key] = score(key, None)
-        return whole[key]
-
-    losses = []
-    for s in range(seed, seed + subsamples):
-        rng = np.random.default_rng(s)
-        rows_t = np.sort(rng.choice(n_train, n_test, replace=False)) if n_train > n_test else None
-        rows_v = np.sort(rng.choice(n_test, n_train, replace=False)) if n_test > n_train else None
-        losses.append(aats_of("test", rows_v) - aats_of("train", rows_t))
-    return float(np.mean(losses))
+    whole set). Only the larger set is drawn, so the other one is scored once. Shared with genofast.distributed."""
+    if n_train == n_test:
+        return float(score("test", None) - score("train", None))
+    drawn, kept, n_big, n_small = (("train", "test", n_train, n_test) if n_train > n_test
+                                   else ("test", "train", n_test, n_train))
+    mean = float(np.mean([score(drawn, np.sort(np.random.default_rng(s).choice(n_big, n_small, replace=False)))
+                          for s in range(seed, seed + subsamples)]))
+    whole = score(kept, None)
+    return float(mean - whole if drawn == "test" else whole - mean)
 
 
 @dataclass(frozen=True)
