@@ -158,6 +158,42 @@ def test_resume_mid_unit_repeats_the_uninterrupted_run(cohort, tmp_path, monkeyp
         torch.testing.assert_close(x, y, rtol=0, atol=0)
 
 
+def test_fit_seconds_scales_one_timed_batch_to_what_is_left(cohort, monkeypatch):
+    """Hand-computed with a clock that advances 1 s per reading: 50 samples leave 45 to train on (10% held out),
+    4 batches of 10; two windows of 20 SNPs (30 SNPs, window 20, overlap 4); units at 3 and 1 iterations. The
+    timed batch (10 x 20 x 3 cells) took 1 s, so 2 epochs of everything cost 10 x 4 x 20 x (3+1+3+1) x 2 / 600."""
+    import types
+
+    import genofast.impute.unet as unet
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(unet, "_time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    m = UNetImputer(30, **{**SMALL, "batch_size": 10, "window": 20, "overlap": 4, "iterations": (3, 1),
+                           "validation": 0.1})
+    assert [w[:2] for w in m.windows] == [(0, 20), (10, 30)]
+    assert m.fit_seconds(50, 2) == pytest.approx(10 * 4 * 20 * 8 * 2 / 600)
+    m.unit, m.epoch = 1, 1  # resumed in window 0's 1-iteration unit after one of its epochs
+    assert m.fit_seconds(50, 2) == pytest.approx(10 * 4 * 20 * (1 * 1 + 3 * 2 + 1 * 2) / 600)
+    m.unit = len(m.units)
+    assert m.fit_seconds(50, 2) == 0.0
+
+
+def test_fit_seconds_changes_neither_the_run_nor_the_rng(cohort):
+    torch.manual_seed(11)
+    m = UNetImputer(cohort.n_snps, **{**SMALL, "iterations": 2, "validation": 0.2})
+    assert m.fit_seconds(cohort.n_samples, 2) > 0
+    after = torch.rand(4)
+    torch.manual_seed(11)
+    np.testing.assert_array_equal(after, torch.rand(4))
+    m.fit(cohort, epochs=2, seed=5, eval_every=1)
+    ref = _trained(cohort)
+    for x, y in zip(m.nets[0].state_dict().values(), ref.nets[0].state_dict().values()):
+        torch.testing.assert_close(x, y, rtol=0, atol=0)
+    assert m.trace == ref.trace
+    with pytest.raises(ValueError, match="n_samples"):
+        m.fit_seconds(0, 2)
+
+
 def test_keeps_the_variant_with_the_better_validation(cohort):
     m = _trained(cohort, iterations=(3, 1))
     last = {}

@@ -13,10 +13,6 @@ import typer
 from ._common import (DEVICE, Device, LEGEND, SEED, THREADS, _check_legend, _check_output, _check_time, _device,
                       _read, _read_haplotypes, command, console)
 
-# Seconds per training epoch per (sample x SNP x iteration) of the U-Net on one core, measured on
-# HumanOrigins 249 x 9,259 (75 s for 10 iterations): for the estimate printed before training.
-UNET_SECONDS = 3.3e-6
-
 
 @command
 def impute(model: Path = typer.Argument(..., help="An RBM or U-Net imputer checkpoint, or the word unet or "
@@ -151,8 +147,8 @@ def _impute_unet(model: Path, data: Path, out: Path, train: bool, checkpoint: Op
         checkpoint = checkpoint or (model if train else None)
     if train:
         remaining = sum(epochs for _ in m.units[m.unit:]) - m.epoch
-        _check_time(UNET_SECONDS * g.n_samples * g.n_snps * remaining * sum(m.iterations) / len(m.iterations),
-                    f"training the U-Net ({remaining} epochs)", "lower --epochs or --iterations")
+        _check_time(m.fit_seconds(g.n_samples, epochs), f"training the U-Net ({remaining} epochs)",
+                    "lower --epochs or --iterations")
         t0 = time.perf_counter()
         m.fit(g, epochs=epochs, seed=seed, progress=True, checkpoint=checkpoint)
         kept = ", ".join(f"{c} iteration{'s' if c > 1 else ''}" for c in m.chosen)
