@@ -13,6 +13,7 @@
 #include "bitpack/bitpack.hpp"
 #include "common/philox.hpp"
 #include "hamming/hamming.hpp"
+#include "ld/ld.hpp"
 #include "phasing/phasing.hpp"
 #include "rbm/rbm.hpp"
 
@@ -149,6 +150,23 @@ void bind_cpu(py::module_& m) {
         return out;
     });
 
+    m.def("snp_planes", [](Array<uint64_t> words, std::optional<Array<uint64_t>> missing, std::size_t n_snps,
+                           bool genotypes) {
+        const std::size_t n = words.shape(0);
+        auto out = new_array<uint64_t>({genotypes ? 3 : 2, py::ssize_t(n_snps), py::ssize_t((n + 63) / 64)});
+        const uint64_t* mp = optional_words(missing);
+        py::gil_scoped_release nogil;
+        snp_planes_cpu(words.data(), mp, n, n_snps, genotypes, out.mutable_data());
+        return out;
+    });
+    m.def("pair_counts", [](Array<uint64_t> planes, Array<int64_t> pairs) {
+        const std::size_t p = planes.shape(0), k = pairs.shape(0);
+        auto out = new_array<int64_t>({py::ssize_t(k), py::ssize_t(p), py::ssize_t(p)});
+        py::gil_scoped_release nogil;
+        pair_counts_cpu(planes.data(), p, planes.shape(1), planes.shape(2), pairs.data(), k, out.mutable_data());
+        return out;
+    });
+
     m.def("random_phase", [](Array<uint64_t> g, std::size_t n_snps, uint64_t seed) {
         const py::ssize_t n = g.shape(0), hw = py::ssize_t(haplotype_words(n_snps));
         auto a = new_array<uint64_t>({n, hw}), b = new_array<uint64_t>({n, hw}), mis = new_array<uint64_t>({n, hw});
@@ -278,6 +296,16 @@ void bind_cuda(py::module_& m) {
                                uint64_t step, uint64_t first_row, P sample, P mean, P packed, P st) {
         rbm_units_cuda(ptr<const float>(pre), ptr<const float>(bias), n, m_cols, UnitKind(kind), seed, step, first_row,
                        ptr<float>(sample), ptr<float>(mean), ptr<uint64_t>(packed), stream_ptr(st));
+    });
+    m.def("snp_planes_cuda", [](P words, P missing, std::size_t n_rows, std::size_t n_snps, bool genotypes, P planes,
+                                P st) {
+        snp_planes_cuda(ptr<const uint64_t>(words), ptr<const uint64_t>(missing), n_rows, n_snps, genotypes,
+                        ptr<uint64_t>(planes), stream_ptr(st));
+    });
+    m.def("pair_counts_cuda", [](P planes, std::size_t n_planes, std::size_t n_columns, std::size_t nw, P pairs,
+                                 std::size_t n_pairs, P counts, P st) {
+        pair_counts_cuda(ptr<const uint64_t>(planes), n_planes, n_columns, nw, ptr<const int64_t>(pairs), n_pairs,
+                         ptr<int64_t>(counts), stream_ptr(st));
     });
     m.def("merge_cuda", [](P pa, P pb, std::size_t n, P out, P st) {
         merge_cuda(ptr<const float>(pa), ptr<const float>(pb), n, ptr<float>(out), stream_ptr(st));

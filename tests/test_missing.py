@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from genofast import GenotypeMatrix, HaplotypeMatrix, io
-from genofast.metrics import ld, privacy, quality
+from genofast.metrics import privacy, quality
 
 import reference
 
@@ -61,13 +61,7 @@ def test_frequencies_and_ld_equal_numpy_over_called_alleles(a):
     iu = np.triu_indices(a.shape[1], 1)
     np.testing.assert_allclose(got[iu], expect[iu], atol=1e-9)
     pairs = np.stack(iu, axis=1)
-    np.testing.assert_allclose(quality.pair_r2(h, pairs), expect[iu], atol=1e-6)
-    gemm = ld._GEMM_MAX_SNPS
-    try:  # the pair-by-pair path that cohorts with many SNPs take
-        ld._GEMM_MAX_SNPS = 0
-        np.testing.assert_allclose(quality.pair_r2(h, pairs), expect[iu], atol=1e-6)
-    finally:
-        ld._GEMM_MAX_SNPS = gemm
+    np.testing.assert_allclose(quality.pair_r2(h, pairs), expect[iu], atol=1e-9)
 
 
 @settings(max_examples=40, deadline=None)
@@ -77,6 +71,7 @@ def test_genotype_frequencies_and_ld_equal_numpy(d):
     np.testing.assert_allclose(quality.allele_frequencies(g), ref_frequencies(d, 2), equal_nan=True)
     iu = np.triu_indices(d.shape[1], 1)
     np.testing.assert_allclose(quality.ld_matrix(g)[iu], ref_r2(d)[iu], atol=1e-9)
+    np.testing.assert_allclose(quality.pair_r2(g, np.stack(iu, axis=1)), ref_r2(d)[iu], atol=1e-9)
 
 
 def test_kmers_and_three_point_use_complete_rows(rng):

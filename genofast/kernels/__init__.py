@@ -19,6 +19,7 @@ from ._common import genotype_words, haplotype_words, is_cuda
 from .bitpack import haplotypes_to_genotypes, pack_genotypes, pack_haplotypes, unpack_genotypes, unpack_haplotypes
 from .hamming import _pair as _pair  # (the same for pairs of sets)
 from .hamming import METHODS, check_neighbor_request, hamming_histogram, nearest_neighbors, pairwise_hamming
+from .ld import pair_counts, snp_planes
 from .phasing import complement, merge, random_phase, reconcile
 from .rbm import UNIT_KINDS, rbm_units
 
@@ -86,4 +87,4 @@ __all__ = ["SIMD_LEVELS", "METHODS", "UNIT_KINDS", "CudaInfo", "has_cuda", "simd
            "set_threads", "threads", "philox", "haplotype_words", "genotype_words", "is_cuda", "pack_haplotypes",
            "unpack_haplotypes", "pack_genotypes", "unpack_genotypes", "haplotypes_to_genotypes", "nearest_neighbors",
            "check_neighbor_request", "pairwise_hamming", "hamming_histogram", "random_phase", "complement",
-           "reconcile", "merge", "rbm_units"]
+           "reconcile", "merge", "rbm_units", "pair_counts", "snp_planes"]

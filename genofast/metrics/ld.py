@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._dense import _PAIR_BLOCK, _check_same_snps, _chunks, _matrix, _pearson
+from .. import kernels
+from ._dense import _check_same_snps, _chunks, _matrix, _pearson
 
-_GEMM_MAX_SNPS = 4096  # pair_r2 takes all pairs by matrix products up to this many SNPs
+_COUNT_BLOCK = 1 << 20  # pairs per kernel call: bounds the counts array (9 int64 a pair)
+_PLANE_ROWS = 1 << 16  # rows per bit transpose (a multiple of 64): bounds what a VCF Zarr cohort reads at once
 
 
 def _r2(n, sx, sy, sxx, syy, sxy) -> np.ndarray:
@@ -176,37 +178,58 @@ def _decay_curves(real, synthetic, pairs: np.ndarray, pos: np.ndarray, n_bins: i
 
 
 def pair_r2(data, pairs: np.ndarray) -> np.ndarray:
-    """r² of the given SNP pairs (``pairs``: k x 2 column indices), pairwise complete as in :func:`ld_matrix`."""
+    """r² of the given SNP pairs (``pairs``: k x 2 column indices), pairwise complete as in :func:`ld_matrix`.
+
+    From popcounts of SNP-major bit planes (:func:`genofast.kernels.pair_counts`): a haplotype's allele is one bit,
+    a dosage two (dosage >= 1, dosage 2: x = lo + hi, x² = lo + 3 hi), and where calls are missing a called plane
+    restricts every sum to the rows called at both SNPs. Exact integer sums, as the dense sums were.
+    """
+    from ..matrix import GenotypeMatrix
+
     m = _matrix(data)
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    columns, inverse = np.unique(pairs, return_inverse=True)
-    if len(columns) <= _GEMM_MAX_SNPS:  # all pairs of these SNPs by matrix products beat gathering each pair
-        i, j = inverse.reshape(-1, 2).T
-        n, sx, sxx, sxy = _moments(m, columns)
-        return _r2(n[i, j], sx[i, j], sx[j, i], sxx[i, j], sxx[j, i], sxy[i, j])
-    sums = np.zeros((6, len(pairs)))  # n, sx, sy, sxx, syy, sxy
-    complete = not m.has_missing
-    for values, called in _chunks(m):
-        for b0 in range(0, len(pairs), _PAIR_BLOCK):
-            blk = pairs[b0 : b0 + _PAIR_BLOCK]
-            # float32 sums of a chunk are exact: at most 2048 rows of values <= 4.
-            x = values[:, blk[:, 0]].astype(np.float32)
-            y = values[:, blk[:, 1]].astype(np.float32)
-            if complete:
-                n = np.full(len(blk), float(len(x)))
-            else:
-                both = (called[:, blk[:, 0]] & called[:, blk[:, 1]]).astype(np.float32)
-                n = both.sum(0)
-                x *= both
-                y *= both
-            s = sums[:, b0 : b0 + len(blk)]
-            s[0] += n
-            s[1] += x.sum(0)
-            s[2] += y.sum(0)
-            s[3] += (x * x).sum(0)
-            s[4] += (y * y).sum(0)
-            s[5] += (x * y).sum(0)
-    return _r2(*sums)
+    if len(pairs) == 0:
+        return np.zeros(0)
+    lo, hi = int(pairs.min()), int(pairs.max()) + 1  # the SNP range the pairs span, sliced packed
+    if lo < 0 or hi > m.n_snps:
+        raise ValueError(f"pairs must hold SNP indices from 0 to {m.n_snps - 1}")
+    index = pairs - lo
+    geno = isinstance(m, GenotypeMatrix)
+    planes, complete = _snp_planes(m, lo, hi, geno)
+    out = np.empty(len(pairs))
+    if complete:
+        ones = np.bitwise_count(planes).sum(-1, dtype=np.int64).astype(np.float64)  # per plane and column
+        sx, sxx = (ones[0] + ones[1], ones[0] + 3 * ones[1]) if geno else (ones[0], ones[0])
+    for b0 in range(0, len(pairs), _COUNT_BLOCK):
+        blk = index[b0 : b0 + _COUNT_BLOCK]
+        c = kernels.pair_counts(planes, blk).astype(np.float64)
+        if complete:
+            i, j = blk.T
+            sxy = c[:, :2, :2].sum((1, 2)) if geno else c[:, 0, 0]
+            out[b0 : b0 + len(blk)] = _r2(float(len(m)), sx[i], sx[j], sxx[i], sxx[j], sxy)
+        elif geno:  # planes lo, hi, called
+            out[b0 : b0 + len(blk)] = _r2(c[:, 2, 2], c[:, 0, 2] + c[:, 1, 2], c[:, 2, 0] + c[:, 2, 1],
+                                          c[:, 0, 2] + 3 * c[:, 1, 2], c[:, 2, 0] + 3 * c[:, 2, 1],
+                                          c[:, :2, :2].sum((1, 2)))
+        else:  # planes allele, called
+            out[b0 : b0 + len(blk)] = _r2(c[:, 1, 1], c[:, 0, 1], c[:, 1, 0], c[:, 0, 1], c[:, 1, 0], c[:, 0, 0])
+    return out
+
+
+def _snp_planes(m, lo: int, hi: int, geno: bool) -> tuple[np.ndarray, bool]:
+    """Bit planes of SNPs ``lo:hi`` over all rows (:func:`genofast.kernels.snp_planes`), built a block of rows at
+    a time (a VCF Zarr cohort is never read whole); the called plane is dropped when every call is called (second
+    value True)."""
+    n_words = -(-len(m) // 64)
+    planes = np.zeros((3 if geno else 2, hi - lo, n_words), dtype=np.uint64)
+    complete = True
+    for r0 in range(0, len(m), _PLANE_ROWS):
+        part = m[r0 : r0 + _PLANE_ROWS].to("cpu")
+        part = part if (lo, hi) == (0, m.n_snps) else part[:, lo:hi]
+        complete = complete and not part.has_missing
+        block = kernels.snp_planes(part.words, hi - lo, genotypes=geno, missing=getattr(part, "missing", None))
+        planes[:, :, r0 // 64 : r0 // 64 + block.shape[2]] = block
+    return (planes[:-1] if complete else planes), complete
 
 
 @dataclass(frozen=True)
