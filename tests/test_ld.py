@@ -47,6 +47,8 @@ def test_pair_counts_hand_case():
     planes = np.array([[[0b111], [0b100110]], [[0b111111], [0b111011]]], dtype=np.uint64)
     c = kernels.pair_counts(planes, [[0, 1]])
     np.testing.assert_array_equal(c[0], [[2, 2], [3, 5]])  # {1,2}, {0,1}, {1,2,5}, {0,1,3,4,5}
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(kernels.pair_counts(torch.from_numpy(planes.view(np.int64)), [[0, 1]]), c)
 
 
 def test_pair_counts_refuses_bad_input(rng):
@@ -57,7 +59,7 @@ def test_pair_counts_refuses_bad_input(rng):
         kernels.pair_counts(planes, [[-1, 2]])
     with pytest.raises(ValueError, match="1 to 4 bit planes"):
         kernels.pair_counts(np.zeros((5, 5, 3), np.uint64), [[0, 1]])
-    with pytest.raises(ValueError, match="3-D"):
+    with pytest.raises(ValueError, match=r"3-D \(planes x SNPs x words\)"):
         kernels.pair_counts(planes[0], [[0, 1]])
     with pytest.raises(ValueError, match="uint64"):
         kernels.pair_counts(planes.astype(np.float64), [[0, 1]])

@@ -45,18 +45,21 @@ def _words_of(x):
     return getattr(x, "words", x)
 
 
-def _check_words(words, name: str, n_snps: int | None = None, per_word: int = 64):
+def _check_words(words, name: str, n_snps: int | None = None, per_word: int = 64, ndim: int = 2):
+    """Packed words as the kernels take them: uint64 (or int64, the same bits), C-contiguous, ``ndim``-D (rows x
+    words; 3-D for stacked planes), on the CPU as numpy or on a CUDA device as torch."""
+    shape = "rows x words" if ndim == 2 else "planes x SNPs x words"
     if is_cuda(words):
         torch = _torch()
-        if words.dtype not in (torch.int64, torch.uint64) or words.dim() != 2:
-            raise ValueError(f"{name}: expected a 2-D int64/uint64 CUDA tensor of packed words")
+        if words.dtype not in (torch.int64, torch.uint64) or words.dim() != ndim:
+            raise ValueError(f"{name}: expected a {ndim}-D int64/uint64 CUDA tensor of packed words ({shape})")
         _check_word_count(words, name, n_snps, per_word)
         return words.contiguous()
     if hasattr(words, "numpy") and not isinstance(words, np.ndarray):  # CPU torch tensor
         words = words.numpy()
     words = np.asarray(words)
-    if words.ndim != 2:
-        raise ValueError(f"{name}: packed words must be 2-D (rows x words), got shape {words.shape}")
+    if words.ndim != ndim:
+        raise ValueError(f"{name}: packed words must be {ndim}-D ({shape}), got shape {words.shape}")
     if words.dtype == np.int64:
         words = words.view(np.uint64)
     if words.dtype != np.uint64:

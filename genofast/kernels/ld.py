@@ -49,35 +49,21 @@ def pair_counts(planes, pairs):
     called plane; ``pairs``: k x 2 SNP indices. Returns int64 k x n_planes x
     n_planes, as a numpy array or, for a CUDA tensor of planes, a CUDA tensor.
     """
+    planes = _check_words(planes, "planes", ndim=3)
+    if not 1 <= planes.shape[0] <= MAX_PLANES:
+        raise ValueError(f"planes: 1 to {MAX_PLANES} bit planes, got {planes.shape[0]}")
     if is_cuda(planes):
         _require_cuda()
         torch = _torch()
-        if planes.dtype not in (torch.int64, torch.uint64) or planes.dim() != 3:
-            raise ValueError("planes: expected a 3-D int64/uint64 CUDA tensor (planes x SNPs x words)")
-        _check_planes(planes.shape)
         pairs = torch.as_tensor(np.asarray(pairs) if not torch.is_tensor(pairs) else pairs, device=planes.device)
         pairs = _check_pairs(pairs.to(torch.int64).reshape(-1, 2), planes.shape[1]).contiguous()
-        planes = planes.contiguous()
         p = planes.shape[0]
         out = torch.empty((len(pairs), p, p), dtype=torch.int64, device=planes.device)
         _core.pair_counts_cuda(_ptr(planes), p, planes.shape[1], planes.shape[2], _ptr(pairs), len(pairs), _ptr(out),
                                _stream(planes))
         return out
-    planes = np.asarray(planes)
-    if planes.ndim != 3:
-        raise ValueError(f"planes must be 3-D (planes x SNPs x words), got shape {planes.shape}")
-    if planes.dtype == np.int64:
-        planes = planes.view(np.uint64)
-    if planes.dtype != np.uint64:
-        raise ValueError(f"planes must be uint64, got {planes.dtype}")
-    _check_planes(planes.shape)
     pairs = _check_pairs(np.asarray(pairs).astype(np.int64, copy=False).reshape(-1, 2), planes.shape[1])
-    return _core.pair_counts(np.ascontiguousarray(planes), np.ascontiguousarray(pairs))
-
-
-def _check_planes(shape) -> None:
-    if not 1 <= shape[0] <= MAX_PLANES:
-        raise ValueError(f"planes: 1 to {MAX_PLANES} bit planes, got {shape[0]}")
+    return _core.pair_counts(planes, np.ascontiguousarray(pairs))
 
 
 def _check_pairs(pairs, n_snps: int):
