@@ -134,6 +134,17 @@ def test_pair_r2_refuses_pairs_outside_the_snps(rng):
     assert quality.pair_r2(h, np.zeros((0, 2), np.int64)).shape == (0,)
 
 
+def test_pair_r2_refuses_planes_larger_than_memory(rng, monkeypatch):
+    from genofast.models import _base
+
+    monkeypatch.setattr(_base, "available_memory", lambda: 1000)  # 10 x 8 SNPs need 2 planes x 8 x 1 word = 128 B
+    h = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (10, 8)).astype(np.int8))
+    assert quality.pair_r2(h, [[0, 7]]).shape == (1,)
+    monkeypatch.setattr(_base, "available_memory", lambda: 100)
+    with pytest.raises(MemoryError, match="r² over 8 SNPs of 10 rows"):
+        quality.pair_r2(h, [[0, 7]])
+
+
 @pytest.mark.cuda
 def test_cuda_snp_planes_equal_cpu(rng):
     import torch

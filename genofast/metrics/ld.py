@@ -220,8 +220,13 @@ def _snp_planes(m, lo: int, hi: int, geno: bool) -> tuple[np.ndarray, bool]:
     """Bit planes of SNPs ``lo:hi`` over all rows (:func:`genofast.kernels.snp_planes`), built a block of rows at
     a time (a VCF Zarr cohort is never read whole); the called plane is dropped when every call is called (second
     value True)."""
+    from ..models._base import check_memory
+
     n_words = -(-len(m) // 64)
-    planes = np.zeros((3 if geno else 2, hi - lo, n_words), dtype=np.uint64)
+    shape = (3 if geno else 2, hi - lo, n_words)
+    check_memory(8 * np.prod(shape, dtype=np.float64), f"r² over {hi - lo} SNPs of {len(m)} rows (bit planes)",
+                 "pass pairs over fewer SNPs or fewer rows")
+    planes = np.zeros(shape, dtype=np.uint64)
     complete = True
     for r0 in range(0, len(m), _PLANE_ROWS):
         part = m[r0 : r0 + _PLANE_ROWS].to("cpu")
