@@ -13,7 +13,7 @@ from ._common import (LEGEND, SEED, SIMULATE_BYTES, SIMULATE_SECONDS, SIMULATION
 
 
 @command
-def info(files: List[Path] = typer.Argument(None, help="Data files to describe (.hapt, .vcf, .bed, .npz)."),
+def info(files: List[Path] = typer.Argument(None, help="Data files to describe (.hapt, .vcf, .bed, .geno, .npz)."),
          legend: Optional[Path] = LEGEND, threads: Optional[int] = THREADS):
     """Build and device information, and the shape and missingness of data files."""
     from .. import __version__, kernels

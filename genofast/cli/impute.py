@@ -18,8 +18,8 @@ from ._common import (DEVICE, Device, LEGEND, SEED, THREADS, _check_legend, _che
 def impute(model: Path = typer.Argument(..., help="An RBM or U-Net imputer checkpoint, or the word unet or "
                                         "trio-boost."),
            data: Path = typer.Argument(..., help="Haplotypes with missing alleles (phased .vcf, .npz); for unet, "
-                                       "unphased genotypes (.vcf[.gz], .bed, .npz); for trio-boost, genotypes of "
-                                       "parents and children."),
+                                       "unphased genotypes (.vcf[.gz], .bed, EIGENSTRAT .geno, .npz); for "
+                                       "trio-boost, genotypes of parents and children."),
            out: Path = typer.Option(..., "--out", help="Imputed data (.vcf[.gz] with GT:DS:GP for unet, .hapt, "
                                     ".npz, .bed)."),
            sweeps: int = typer.Option(200, help="Gibbs sweeps (at least 2)."),
@@ -64,7 +64,7 @@ def impute(model: Path = typer.Argument(..., help="An RBM or U-Net imputer check
     if burn_in >= sweeps:
         raise ValueError(f"--burn-in ({burn_in}) must be smaller than --sweeps ({sweeps})")
     check_seed(seed, "--seed")
-    io._kind(out)
+    io._kind(out, writing=True)
     _check_output(out)
     _check_legend(legend, [data])
     m = load(model, device=_device(device))
@@ -95,7 +95,7 @@ def _impute_trios(data: Path, out: Path, pedigree: Optional[Path], learner: str,
     check_seed(seed, "--seed")
     from .. import io
 
-    io._kind(out)
+    io._kind(out, writing=True)
     _check_output(out)
     with console.status(f"imputing trio children with {learner}"):
         result = impute_trio_file(data, pedigree, out, learner=learner, window=window, seed=seed,
@@ -130,7 +130,7 @@ def _impute_unet(model: Path, data: Path, out: Path, train: bool, checkpoint: Op
         its = tuple(int(x) for x in iterations.split(","))
     except ValueError:
         raise ValueError(f"--iterations must be counts separated by commas, got {iterations!r}") from None
-    kind = io._kind(out)
+    kind = io._kind(out, writing=True)
     _check_output(out)
     if checkpoint is not None:
         _check_output(checkpoint)

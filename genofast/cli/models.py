@@ -310,7 +310,7 @@ def generate(model: Path = typer.Argument(..., help="A model checkpoint from `ge
     check_seed(seed, "--seed")
     if k is not None:
         check_int(k, "--k", 1)
-    kind = io._kind(out)  # an unknown output type fails now, not after sampling
+    kind = io._kind(out, writing=True)  # an unknown output type fails now, not after sampling
     if kind == "plink" and not hasattr(io, "write_plink"):
         raise ValueError(f"{out}: writing PLINK filesets is not supported; write .vcf.gz, .hapt or .npz")
     if kind in ("vcf", "plink") and n % 2:
