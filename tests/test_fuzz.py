@@ -61,7 +61,7 @@ def checkpoint(path):
     return m.sample(4, seed=1, allow_copies=True) if hasattr(m, "fingerprints") else m.sample(4, seed=1)
 
 READERS = {"hapt": io.read_hapt, "vcf": io.read_vcf, "bcf": io.read_vcf, "plink": io.read_plink, "npz": io.load,
-           "checkpoint": checkpoint}
+           "eigenstrat": io.read_eigenstrat, "checkpoint": checkpoint}
 
 def classify(exc, path):
     if isinstance(exc, UnicodeError):  # a ValueError, but a sign that a decode was left unguarded
@@ -214,6 +214,12 @@ def seeds(tmp_path_factory):
     io.write_vcf(d / "a.vcf", h)
     io.write_plink(d / "a.bed", h)
     io.save(d / "a.npz", h)
+    g = h.to_genotypes().to_numpy()  # EIGENSTRAT, written by hand (genofast only reads it): 9 = missing
+    (d / "a.geno").write_text("".join("".join(str(v) for v in g[:, j]) + "\n" for j in range(g.shape[1])))
+    v = h.variants
+    (d / "a.snp").write_text("".join(f"{v.id[j]} 20 0.0 {v.position[j]} {v.alt[j]} {v.ref[j]}\n"
+                                     for j in range(len(v))))
+    (d / "a.ind").write_text("".join(f"{s} U pop\n" for s in h.to_genotypes().ids))
     return d
 
 
@@ -319,6 +325,27 @@ def _plink(n):
 
 
 test_fuzz_plink = _plink(QUICK)
+
+
+def _eigenstrat(n):
+    @_settings(n)
+    @given(data=st.data())
+    def fuzz(worker, seeds, tmp_path_factory, data):
+        d = tmp_path_factory.mktemp("eigenstrat", numbered=True)
+        parts = {ext: (seeds / f"a{ext}").read_bytes() for ext in (".geno", ".snp", ".ind")}
+        target = data.draw(st.sampled_from([".geno", ".geno", ".snp", ".ind"]))
+        parts[target] = data.draw(mutated(parts[target]))
+        name = "in.geno"
+        if data.draw(st.booleans()):
+            parts[".geno"], name = gzip.compress(parts[".geno"], mtime=0), "in.geno.gz"
+        for ext, blob in parts.items():
+            (d / ("in" + ext if ext != ".geno" else name)).write_bytes(blob)
+        _count("eigenstrat", worker.run("eigenstrat", d / name))
+
+    return fuzz
+
+
+test_fuzz_eigenstrat = _eigenstrat(QUICK)
 
 
 def _npz_arrays(seeds) -> dict:
@@ -450,6 +477,7 @@ test_fuzz_hapt_long = pytest.mark.slow(_hapt(LONG))
 test_fuzz_vcf_long = pytest.mark.slow(_vcf(LONG))
 test_fuzz_bcf_long = pytest.mark.slow(_bcf(LONG))
 test_fuzz_plink_long = pytest.mark.slow(_plink(LONG))
+test_fuzz_eigenstrat_long = pytest.mark.slow(_eigenstrat(LONG))
 test_fuzz_npz_long = pytest.mark.slow(_npz(LONG))
 test_fuzz_checkpoint_long = pytest.mark.slow(_checkpoint(LONG))
 
