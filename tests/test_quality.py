@@ -111,6 +111,33 @@ def test_pca_matches_sklearn(pair):
                                atol=1e-3)
 
 
+@pytest.mark.parametrize("limit", ["threshold", "memory"])
+def test_pca_of_large_sets_streams_the_same_axes(pair, monkeypatch, limit):
+    """Above DENSE_PCA_BYTES, or with less than twice the dense copies' memory available, the randomized SVD over
+    row chunks runs instead, and must find sklearn's axes (up to sign) on the same data."""
+    from sklearn.decomposition import PCA
+
+    from genofast.models import _base
+
+    real, syn = pair
+    dense = 4 * (len(real) + len(syn)) * real.n_snps + 24 * len(real) * real.n_snps
+    if limit == "threshold":
+        monkeypatch.setattr(quality, "DENSE_PCA_BYTES", dense - 1)
+    else:
+        monkeypatch.setattr(_base, "available_memory", lambda: 2 * dense - 1)
+    calls = []
+    streamed = quality._streamed_pca
+    monkeypatch.setattr(quality, "_streamed_pca", lambda *a, **k: calls.append(1) or streamed(*a, **k))
+    p = quality.pca(real, syn, n_components=3)
+    assert calls == [1]
+    ref = PCA(3, svd_solver="full").fit(real.to_numpy().astype(np.float64))
+    for c in range(2):  # the two leading axes; the third is within the randomized approximation only
+        for got, data in ((p.real, real), (p.synthetic, syn)):
+            want = ref.transform(data.to_numpy().astype(np.float64))[:, c]
+            assert abs(np.corrcoef(got[:, c], want)[0, 1]) > 0.999
+    np.testing.assert_allclose(p.explained_variance_ratio[:2], ref.explained_variance_ratio_[:2], rtol=1e-2)
+
+
 def test_distance_distributions_count_all_pairs(pair):
     real, syn = pair
     d = quality.distance_distributions(real, syn)

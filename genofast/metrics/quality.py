@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import kernels
 from ..matrix import HaplotypeMatrix
-from ._dense import _PAIR_BLOCK, _check_same_snps, _chunks, _haplotypes, _matrix, _pearson, _ploidy
+from ._dense import _CHUNK_ROWS, _PAIR_BLOCK, _check_same_snps, _chunks, _haplotypes, _matrix, _pearson, _ploidy
 # LD lives in .ld; its names stay importable from here, where every statistic was found before
 from .ld import LDDecay, LDFidelity, ld_decay, ld_fidelity, ld_matrix, pair_r2  # noqa: F401
 
@@ -92,18 +92,25 @@ def _real_means(real, columns=None) -> np.ndarray:
     return np.nan_to_num(f * _ploidy(real))
 
 
+DENSE_PCA_BYTES = 2 << 30  # above this, pca streams a randomized SVD instead of copying the sets dense
+
+
 def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: int = 0) -> PCAProjection:
     """PCA fitted on the real set; the synthetic set is projected onto the real axes.
 
     Missing calls (in either set) are replaced by the real set's SNP mean,
     which puts them at the centre of that axis: they pull a sample towards the
-    origin instead of towards allele 0.
+    origin instead of towards allele 0. Sets whose dense copies would pass
+    ``DENSE_PCA_BYTES`` or half the memory available (and VCF Zarr cohorts)
+    take a randomized SVD streamed over row chunks instead of sklearn's on a
+    dense copy: the same axes up to sign and the randomized approximation, in
+    memory of a few rows x components (60,000 x 10,000 haplotypes: 7.5 GB
+    dense).
     """
     from sklearn.decomposition import PCA
 
-    from ..models._base import check_memory
-
     from ..io.zarr import ZarrCohort
+    from ..models._base import available_memory
 
     real, synthetic = _matrix(real), _matrix(synthetic)
     _check_same_snps(real, synthetic)
@@ -111,12 +118,11 @@ def pca(real, synthetic, n_components: int = 6, max_snps: int = 20_000, seed: in
     if real.n_snps > max_snps:
         cols = np.sort(np.random.default_rng(seed).choice(real.n_snps, max_snps, replace=False))
     p = real.n_snps if cols is None else len(cols)
-    if isinstance(real, ZarrCohort) or isinstance(synthetic, ZarrCohort):
-        return _streamed_pca(real, synthetic, n_components, cols, seed)
     # float32 copies of both sets, then sklearn's centred float64 copy of the real one and the SVD's work arrays
-    check_memory(4 * (real.shape[0] + synthetic.shape[0]) * p + 24 * real.shape[0] * p,
-                 f"a PCA of {real.shape[0]} real and {synthetic.shape[0]} synthetic rows x {p} SNPs",
-                 "lower max_snps (the PCA then uses a random subset of SNPs) or sample fewer haplotypes")
+    dense = 4 * (len(real) + len(synthetic)) * p + 24 * len(real) * p
+    if (isinstance(real, ZarrCohort) or isinstance(synthetic, ZarrCohort) or dense > DENSE_PCA_BYTES
+            or dense > available_memory() / 2):
+        return _streamed_pca(real, synthetic, n_components, cols, seed)
     means = _real_means(real, cols)
     xr, xs = _mean_imputed(real, means, cols), _mean_imputed(synthetic, means, cols)
     k = int(min(n_components, xr.shape[0], xr.shape[1]))
@@ -132,28 +138,45 @@ def _streamed_pca(real, synthetic, n_components: int, cols, seed: int, oversampl
     Memory: a few n x (k + oversample) and p x (k + oversample) arrays, never the n x p matrix. Components
     are sklearn's up to sign (and to the randomized approximation).
     """
-    means = _real_means(real, cols).astype(np.float64)
+    from ..models._base import check_memory
 
-    def centred(m):
+    p = real.n_snps if cols is None else len(cols)
+    # scores and the range of both sets, the axes, and one chunk's alleles and its float32 copies
+    chunk = min(_CHUNK_ROWS, max(len(real), len(synthetic)))
+    check_memory(8 * (2 * (len(real) + len(synthetic)) + 2 * p) * (n_components + oversample)
+                 + chunk * (9 * real.n_snps + 12 * p),
+                 f"a PCA of {len(real)} real and {len(synthetic)} synthetic rows x {p} SNPs",
+                 "lower max_snps (the PCA then uses a random subset of SNPs) or sample fewer haplotypes")
+    means = _real_means(real, cols).astype(np.float64)
+    means32 = means.astype(np.float32)
+
+    def filled(m):
+        """float32 row chunks, missing calls at the real mean; the centring X - 1 μᵀ is applied to each product
+        instead (a centred float64 copy of every chunk took most of the time)."""
         for values, called in _chunks(m, cols):
-            yield np.where(called, values, means).astype(np.float64) - means
+            x = values.astype(np.float32)
+            yield x if called.all() else np.where(called, x, means32)
+
+    def times(x, right):  # (x - 1 μᵀ) @ right
+        return (x @ right.astype(np.float32)).astype(np.float64) - means @ right
 
     n = len(real)
-    p = len(means)
     width = int(min(n_components + oversample, n, p))
     q = np.random.default_rng(seed).standard_normal((p, width))
     total = 0.0  # sum of squares of X_c, for the explained variance: taken in the first pass
     for it in range(power_iterations + 1):
         parts = []
-        for x in centred(real):
-            parts.append(x @ q)  # n x width: the range of X_c, sharpened each round
+        for x in filled(real):
+            parts.append(times(x, q))  # n x width: the range of X_c, sharpened each round
             if it == 0:
-                total += float((x * x).sum())
+                s1, s2 = x.sum(0, dtype=np.float64), np.einsum("ij,ij->j", x, x, dtype=np.float64)
+                total += float((s2 - 2 * means * s1 + len(x) * means**2).sum())
         y, _ = np.linalg.qr(np.concatenate(parts))
         z = np.zeros((p, width))
         r0 = 0
-        for x in centred(real):
-            z += x.T @ y[r0 : r0 + len(x)]
+        for x in filled(real):
+            yc = y[r0 : r0 + len(x)]
+            z += (x.T @ yc.astype(np.float32)).astype(np.float64) - np.outer(means, yc.sum(0))
             r0 += len(x)
         if it < power_iterations:
             q, _ = np.linalg.qr(z)
@@ -163,7 +186,7 @@ def _streamed_pca(real, synthetic, n_components: int, cols, seed: int, oversampl
     axes = vt[:k]
     # sklearn's sign rule: the largest-magnitude loading of each axis positive
     axes *= np.sign(axes[np.arange(k), np.abs(axes).argmax(1)])[:, None]
-    scores = [np.concatenate([x @ axes.T for x in centred(m)]) for m in (real, synthetic)]
+    scores = [np.concatenate([times(x, axes.T) for x in filled(m)]) for m in (real, synthetic)]
     ratio = sv[:k] ** 2 / total if total > 0 else np.zeros(k)
     return PCAProjection(scores[0], scores[1], ratio)
 
