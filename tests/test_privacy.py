@@ -127,3 +127,36 @@ def test_yelmen805_halves_in_seconds(shared_data):
     # two random halves of one cohort are exchangeable: AATS near the ideal 0.5
     assert 0.45 < r.aats < 0.55
     assert metrics.aats(a, b, tie="inclusive").aats > r.aats
+
+
+def test_shared_neighbours_runs_each_distinct_search_once_with_the_same_results(rng, monkeypatch):
+    from genofast import kernels
+    from genofast.metrics import privacy
+
+    types = rng.integers(0, 2, (4, 90), dtype=np.uint8)
+    sets = [HaplotypeMatrix.from_numpy(types[rng.integers(0, 4, n)] ^ (rng.random((n, 90)) < 0.05))
+            for n in (60, 60, 50)]
+    real, hold, syn = sets
+
+    def everything(real_again):
+        a = privacy.aats(real, syn)
+        return (a.aats, a.aa_truth, a.aa_syn, privacy.copies(real, syn).count,
+                privacy.privacy_loss(real_again, hold, syn), privacy.membership_inference(real, hold, syn).auc)
+
+    plain = everything(real)
+    calls = []
+    search = kernels.nearest_neighbors
+    monkeypatch.setattr(kernels, "nearest_neighbors", lambda *a, **k: calls.append(1) or search(*a, **k))
+    with privacy.shared_neighbours():
+        copy = HaplotypeMatrix.from_numpy(real.to_numpy())  # another object with the same content
+        shared = everything(copy)
+    # real x syn (with column minima), real self, syn self, syn x real (copies), hold x syn, hold self
+    assert len(calls) == 6
+    assert shared == plain
+    calls.clear()
+    everything(real)  # outside the block nothing is shared: 3 + 1 + 6 + 2 searches
+    assert len(calls) == 12
+    with privacy.shared_neighbours():
+        privacy.aats(real, syn)
+        privacy.aats(real, HaplotypeMatrix.from_numpy(syn.to_numpy() ^ 1))  # other content: searched again
+    assert len(calls) == 12 + 3 + 2

@@ -120,38 +120,39 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
     k4_real, k8_real = quality.kmer_frequencies(real, 4), quality.kmer_frequencies(real, 8)
     details, table = {}, {}
-    for name, syn in synthetic.items():
-        syn = syn.to("cpu")
-        if syn.n_snps != real.n_snps:
-            raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
-        d = {
-            "af": quality.compare_allele_frequencies(real, syn),
-            "ld_matrix": quality.ld_matrix(syn, region),
-            "ld_decay": quality.ld_decay(real, syn, seed=seed),
-            "pca": quality.pca(real, syn, seed=seed),
-            "distances": privacy.distance_distributions(real, syn),
-            "kmer4": (k4_real.ravel(), quality.kmer_frequencies(syn, 4).ravel()),
-            "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
-            "aats": privacy.aats(real, syn, tie),
-            "copies": privacy.copies(real, syn),
-        }
-        d["ld_fidelity"] = quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed)
-        if labels is not None:
-            given = (synthetic_populations or {}).get(name)
-            d["labels"] = population.assign(real, labels, syn) if given is None else np.asarray(given).astype(str)
-            d["populations"] = population.per_population(real, labels, syn, d["labels"], tie, seed)
-        if embeddings:
-            for method in ("umap", "isomap"):
-                d[method] = population.embed(real, syn, method, seed=seed)
-        if triplets is not None:
-            d["three_point"] = (c3_real, quality.three_point_correlations(syn, triplets))
-        if classifiers:
-            d["classifiers"] = quality.classifier_scores(real, syn, n_splits=n_splits, seed=seed)
-        if holdout is not None:
-            d["privacy_loss"] = privacy.privacy_loss(real, holdout, syn, tie, subsamples=privacy_subsamples)
-            d["mia"] = privacy.membership_inference(real, holdout, syn)
-        details[name] = d
-        table[name] = _row(d)
+    with metrics.privacy.shared_neighbours():  # the metrics below repeat the same nearest-neighbour searches
+        for name, syn in synthetic.items():
+            syn = syn.to("cpu")
+            if syn.n_snps != real.n_snps:
+                raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
+            d = {
+                "af": quality.compare_allele_frequencies(real, syn),
+                "ld_matrix": quality.ld_matrix(syn, region),
+                "ld_decay": quality.ld_decay(real, syn, seed=seed),
+                "pca": quality.pca(real, syn, seed=seed),
+                "distances": privacy.distance_distributions(real, syn),
+                "kmer4": (k4_real.ravel(), quality.kmer_frequencies(syn, 4).ravel()),
+                "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
+                "aats": privacy.aats(real, syn, tie),
+                "copies": privacy.copies(real, syn),
+            }
+            d["ld_fidelity"] = quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed)
+            if labels is not None:
+                given = (synthetic_populations or {}).get(name)
+                d["labels"] = population.assign(real, labels, syn) if given is None else np.asarray(given).astype(str)
+                d["populations"] = population.per_population(real, labels, syn, d["labels"], tie, seed)
+            if embeddings:
+                for method in ("umap", "isomap"):
+                    d[method] = population.embed(real, syn, method, seed=seed)
+            if triplets is not None:
+                d["three_point"] = (c3_real, quality.three_point_correlations(syn, triplets))
+            if classifiers:
+                d["classifiers"] = quality.classifier_scores(real, syn, n_splits=n_splits, seed=seed)
+            if holdout is not None:
+                d["privacy_loss"] = privacy.privacy_loss(real, holdout, syn, tie, subsamples=privacy_subsamples)
+                d["mia"] = privacy.membership_inference(real, holdout, syn)
+            details[name] = d
+            table[name] = _row(d)
     if scans is not None:
         for name, row in scans.table().items():
             if name in table:
