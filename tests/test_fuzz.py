@@ -301,50 +301,54 @@ def _bcf(n):
 test_fuzz_bcf = _bcf(QUICK)
 
 
-def _plink(n):
+def _fileset_test(reader: str, exts: tuple, n: int, mutate):
+    """Fuzz a reader of several files (``exts``; the first is the one named to the reader): ``mutate(parts,
+    data)`` changes some seed files' bytes in ``parts`` and returns new names for any of them (ext -> name)."""
     @_settings(n)
     @given(data=st.data())
     def fuzz(worker, seeds, tmp_path_factory, data):
-        d = tmp_path_factory.mktemp("plink", numbered=True)
-        parts = {ext: (seeds / f"a{ext}").read_bytes() for ext in (".bed", ".bim", ".fam")}
-        target = data.draw(st.sampled_from([".bed", ".bim", ".fam", "counts"]))
-        if target == ".bed":
-            parts[".bed"] = data.draw(byte_mutations(parts[".bed"]))
-        elif target == "counts":  # .bim and .fam disagree with the .bed's size
-            ext = data.draw(st.sampled_from([".bim", ".fam"]))
-            lines = parts[ext].rstrip(b"\n").split(b"\n")
-            lines = lines[:-1] if data.draw(st.booleans()) else lines + lines[-1:]
-            parts[ext] = b"\n".join(lines) + b"\n"
-        else:
-            parts[target] = data.draw(mutated(parts[target]))
+        d = tmp_path_factory.mktemp(reader, numbered=True)
+        parts = {ext: (seeds / f"a{ext}").read_bytes() for ext in exts}
+        names = mutate(parts, data)
         for ext, blob in parts.items():
-            (d / f"in{ext}").write_bytes(blob)
-        _count("plink", worker.run("plink", d / "in.bed"))
+            (d / names.get(ext, f"in{ext}")).write_bytes(blob)
+        _count(reader, worker.run(reader, d / names.get(exts[0], f"in{exts[0]}")))
 
     return fuzz
 
 
-test_fuzz_plink = _plink(QUICK)
+def _mutate_plink(parts, data) -> dict:
+    target = data.draw(st.sampled_from([".bed", ".bim", ".fam", "counts"]))
+    if target == ".bed":
+        parts[".bed"] = data.draw(byte_mutations(parts[".bed"]))
+    elif target == "counts":  # .bim and .fam disagree with the .bed's size
+        ext = data.draw(st.sampled_from([".bim", ".fam"]))
+        lines = parts[ext].rstrip(b"\n").split(b"\n")
+        lines = lines[:-1] if data.draw(st.booleans()) else lines + lines[-1:]
+        parts[ext] = b"\n".join(lines) + b"\n"
+    else:
+        parts[target] = data.draw(mutated(parts[target]))
+    return {}
+
+
+def _mutate_eigenstrat(parts, data) -> dict:
+    target = data.draw(st.sampled_from([".geno", ".geno", ".snp", ".ind"]))
+    parts[target] = data.draw(mutated(parts[target]))
+    if data.draw(st.booleans()):
+        parts[".geno"] = gzip.compress(parts[".geno"], mtime=0)
+        return {".geno": "in.geno.gz"}
+    return {}
+
+
+def _plink(n):
+    return _fileset_test("plink", (".bed", ".bim", ".fam"), n, _mutate_plink)
 
 
 def _eigenstrat(n):
-    @_settings(n)
-    @given(data=st.data())
-    def fuzz(worker, seeds, tmp_path_factory, data):
-        d = tmp_path_factory.mktemp("eigenstrat", numbered=True)
-        parts = {ext: (seeds / f"a{ext}").read_bytes() for ext in (".geno", ".snp", ".ind")}
-        target = data.draw(st.sampled_from([".geno", ".geno", ".snp", ".ind"]))
-        parts[target] = data.draw(mutated(parts[target]))
-        name = "in.geno"
-        if data.draw(st.booleans()):
-            parts[".geno"], name = gzip.compress(parts[".geno"], mtime=0), "in.geno.gz"
-        for ext, blob in parts.items():
-            (d / ("in" + ext if ext != ".geno" else name)).write_bytes(blob)
-        _count("eigenstrat", worker.run("eigenstrat", d / name))
-
-    return fuzz
+    return _fileset_test("eigenstrat", (".geno", ".snp", ".ind"), n, _mutate_eigenstrat)
 
 
+test_fuzz_plink = _plink(QUICK)
 test_fuzz_eigenstrat = _eigenstrat(QUICK)
 
 
