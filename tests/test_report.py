@@ -156,3 +156,20 @@ def test_report_flags_planted_copies_in_the_summary(tmp_path, rng):
     summary = page[page.index('id="summary"'):page.index('id="allele-frequencies"')]
     assert re.search(r'class="warning">Privacy: synthetic set (&#39;|\')leaky(&#39;|\') holds 2 exact copies', summary)
     assert "clean" not in re.findall(r'class="warning">([^<]*)', summary)[0]
+
+
+def test_evaluate_names_each_lengthy_stage_as_it_starts(tmp_path, rng):
+    from genofast import HaplotypeMatrix
+
+    pop = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (150, 50), dtype=np.uint8))
+    train, holdout, syn = pop[:90], pop[90:120], pop[120:]
+    stages = []
+    r = genofast.evaluate(train, {"s": syn}, out=tmp_path / "r.html", holdout=holdout, classifiers=False,
+                          stage=stages.append)
+    assert stages == ["statistics of the real set", "LD decay (s)", "PCA (s)", "distance histograms (s)",
+                      "k-mers (s)", "AATS (s)", "LD fidelity (s)", "3-point correlations (s)", "privacy loss (s)",
+                      "writing the report"]
+    plain = genofast.evaluate(train, {"s": syn}, holdout=holdout, classifiers=False)
+    assert r.table["s"].keys() == plain.table["s"].keys()
+    for k, v in plain.table["s"].items():
+        assert r.table["s"][k] == v or (np.isnan(v) and np.isnan(r.table["s"][k])), k

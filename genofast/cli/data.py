@@ -105,9 +105,10 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
         from ..metrics.population import haplotype_labels, read_labels
 
         populations = haplotype_labels(r.ids, read_labels(labels))
-    with console.status("evaluating"):
+    with console.status("evaluating") as status:
         result = run(r, syn, out=out, holdout=held, classifiers=classifiers, seed=seed, populations=populations,
-                     embeddings=embeddings, privacy_subsamples=privacy_subsamples)
+                     embeddings=embeddings, privacy_subsamples=privacy_subsamples,
+                     stage=lambda what: status.update(f"evaluating: {what}"))
     for note in getattr(result, "alignment_notes", {}).values():
         console.print(f"note: {note}")
     _summary(result.table)

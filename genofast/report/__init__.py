@@ -43,7 +43,7 @@ class Evaluation:
 def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_triplets: int = 5000,
              classifiers: bool = True, n_splits: int = 5, seed: int = 0, tie: str = "strict", populations=None,
              synthetic_populations: dict | None = None, embeddings: bool = False, scans=None,
-             training: dict | None = None, privacy_subsamples: int = 1, client=None) -> Evaluation:
+             training: dict | None = None, privacy_subsamples: int = 1, client=None, stage=None) -> Evaluation:
     """Compare a real set with one or several synthetic sets and optionally write an HTML report.
 
     Parameters
@@ -71,6 +71,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     privacy_subsamples : the privacy loss averaged over this many seeded draws of the larger of ``real`` and
         ``holdout`` (:func:`genofast.metrics.privacy_loss`'s ``subsamples``); one draw's estimate varies by about
         0.015 on a few thousand haplotypes.
+    stage : optional callable, given a short description (e.g. ``"PCA (RBM)"``) as each lengthy statistic starts:
+        ``genofast evaluate`` shows it beside its spinner.
     """
     from ..models._base import check_int
 
@@ -115,6 +117,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
+    if stage is not None:
+        stage("statistics of the real set")
     real_ld = quality.ld_matrix(real, region)
     triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
@@ -125,31 +129,36 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
             syn = syn.to("cpu")
             if syn.n_snps != real.n_snps:
                 raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
-            d = {
-                "af": quality.compare_allele_frequencies(real, syn),
-                "ld_matrix": quality.ld_matrix(syn, region),
-                "ld_decay": quality.ld_decay(real, syn, seed=seed),
-                "pca": quality.pca(real, syn, seed=seed),
-                "distances": privacy.distance_distributions(real, syn),
-                "kmer4": (k4_real.ravel(), quality.kmer_frequencies(syn, 4).ravel()),
-                "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
-                "aats": privacy.aats(real, syn, tie),
-                "copies": privacy.copies(real, syn),
-            }
-            d["ld_fidelity"] = quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed)
+            def step(what, fn, *args, **kwargs):  # tells ``stage`` what starts, then runs it
+                return _step(stage, f"{what} ({name})", fn, *args, **kwargs)
+
+            d = {"af": quality.compare_allele_frequencies(real, syn),
+                 "ld_matrix": quality.ld_matrix(syn, region),
+                 "ld_decay": step("LD decay", quality.ld_decay, real, syn, seed=seed),
+                 "pca": step("PCA", quality.pca, real, syn, seed=seed),
+                 "distances": step("distance histograms", privacy.distance_distributions, real, syn),
+                 "kmer4": (k4_real.ravel(), step("k-mers", quality.kmer_frequencies, syn, 4).ravel()),
+                 "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
+                 "aats": step("AATS", privacy.aats, real, syn, tie),
+                 "copies": privacy.copies(real, syn)}
+            d["ld_fidelity"] = step("LD fidelity", quality.ld_fidelity, real, syn, d["ld_decay"], seed=seed)
             if labels is not None:
                 given = (synthetic_populations or {}).get(name)
                 d["labels"] = population.assign(real, labels, syn) if given is None else np.asarray(given).astype(str)
-                d["populations"] = population.per_population(real, labels, syn, d["labels"], tie, seed)
+                d["populations"] = step("per-population statistics", population.per_population, real, labels, syn,
+                                        d["labels"], tie, seed)
             if embeddings:
                 for method in ("umap", "isomap"):
-                    d[method] = population.embed(real, syn, method, seed=seed)
+                    d[method] = step(method.upper(), population.embed, real, syn, method, seed=seed)
             if triplets is not None:
-                d["three_point"] = (c3_real, quality.three_point_correlations(syn, triplets))
+                d["three_point"] = (c3_real, step("3-point correlations", quality.three_point_correlations, syn,
+                                                  triplets))
             if classifiers:
-                d["classifiers"] = quality.classifier_scores(real, syn, n_splits=n_splits, seed=seed)
+                d["classifiers"] = step("real-vs-synthetic classifiers", quality.classifier_scores, real, syn,
+                                        n_splits=n_splits, seed=seed)
             if holdout is not None:
-                d["privacy_loss"] = privacy.privacy_loss(real, holdout, syn, tie, subsamples=privacy_subsamples)
+                d["privacy_loss"] = step("privacy loss", privacy.privacy_loss, real, holdout, syn, tie,
+                                         subsamples=privacy_subsamples)
                 d["mia"] = privacy.membership_inference(real, holdout, syn)
             details[name] = d
             table[name] = _row(d)
@@ -166,8 +175,16 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         result.report = Path(out)
         from .page import write_report
 
+        if stage is not None:
+            stage("writing the report")
         write_report(result, real, real_ld, tie, labels)
     return result
+
+
+def _step(stage, what: str, fn, *args, **kwargs):
+    if stage is not None:
+        stage(what)
+    return fn(*args, **kwargs)
 
 
 def _traces(training) -> dict:
