@@ -335,7 +335,7 @@ class UNetImputer:
         todo = [(u, w, it) for u, (w, it) in enumerate(self.units) if u >= self.unit]
         if not todo:
             return 0.0
-        n_train = n_samples - int(round(self.config["validation"] * n_samples))
+        n_train = n_samples - self._n_validation(n_samples)
         batch = max(1, min(self.config["batch_size"], n_train))
         width = {w: self.windows[w][1] - self.windows[w][0] for _, w, _ in todo}
         w0 = max(width, key=width.get)
@@ -361,8 +361,11 @@ class UNetImputer:
         cells = sum(width[w] * it * (epochs - (self.epoch if u == self.unit else 0)) for u, w, it in todo)
         return per_cell * batch * batches * cells
 
+    def _n_validation(self, n: int) -> int:
+        return int(round(self.config["validation"] * n))
+
     def _split(self, n: int, seed: int):
-        n_val = int(round(self.config["validation"] * n))
+        n_val = self._n_validation(n)
         if n - n_val < 1:
             raise ValueError(f"{n} samples leave none to train on after holding out {n_val} for validation")
         order = np.random.default_rng((seed, 7)).permutation(n)

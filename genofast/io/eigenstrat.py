@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..matrix import GenotypeMatrix, Variants
-from ._files import FormatError, check_ids, existing, is_gzip, read_line_blocks
+from ._files import FormatError, check_ids, existing, read_line_blocks
 from .plink import _columns
 
 SUFFIXES = (".eigenstratgeno.gz", ".eigenstratgeno", ".geno.gz", ".geno")
@@ -44,7 +44,7 @@ def read_eigenstrat(path) -> GenotypeMatrix:
         existing(p)
     with open(geno, "rb") as f:
         head = f.read(5)
-    if not is_gzip(geno) and (head.startswith(b"GENO") or head.startswith(b"TGENO")):
+    if head.startswith(b"GENO") or head.startswith(b"TGENO"):  # (a gzip stream starts otherwise)
         raise FormatError(geno, "packed (binary) EIGENSTRAT is not supported; convert it to text EIGENSTRAT or "
                           "PLINK with convertf")
     snp = _columns(snp_path, 6)

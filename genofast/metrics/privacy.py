@@ -24,7 +24,8 @@ from .. import kernels
 TIE_RULES = ("strict", "inclusive")
 
 
-# While shared_neighbours() is active: {"digests": id(words) -> (words, content key), "results": search key -> result}
+# While shared_neighbours() is active: {"digests": id(words) -> (weak reference to words, content key),
+# "results": (content key of a, content key of b or None) -> search result}
 _SHARED = contextvars.ContextVar("genofast_shared_neighbours", default=None)
 
 

@@ -77,6 +77,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     from ..models._base import check_int
 
     check_int(privacy_subsamples, "privacy_subsamples")
+    stage = stage or (lambda what: None)
     if isinstance(synthetic, HaplotypeMatrix):
         synthetic = {"synthetic": synthetic}
     if not synthetic:
@@ -117,8 +118,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
-    if stage is not None:
-        stage("statistics of the real set")
+    stage("statistics of the real set")
     real_ld = quality.ld_matrix(real, region)
     triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
@@ -129,8 +129,10 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
             syn = syn.to("cpu")
             if syn.n_snps != real.n_snps:
                 raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
+
             def step(what, fn, *args, **kwargs):  # tells ``stage`` what starts, then runs it
-                return _step(stage, f"{what} ({name})", fn, *args, **kwargs)
+                stage(f"{what} ({name})")
+                return fn(*args, **kwargs)
 
             d = {"af": quality.compare_allele_frequencies(real, syn),
                  "ld_matrix": quality.ld_matrix(syn, region),
@@ -175,16 +177,9 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         result.report = Path(out)
         from .page import write_report
 
-        if stage is not None:
-            stage("writing the report")
+        stage("writing the report")
         write_report(result, real, real_ld, tie, labels)
     return result
-
-
-def _step(stage, what: str, fn, *args, **kwargs):
-    if stage is not None:
-        stage(what)
-    return fn(*args, **kwargs)
 
 
 def _traces(training) -> dict:
