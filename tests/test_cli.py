@@ -141,8 +141,26 @@ def test_demo_quick(tmp_path):
     assert r.exit_code == 0, r.output
     page = (tmp_path / "demo" / "report.html").read_text()
     assert "RBM" in page and "Bernoulli" in page and 'id="training"' in page
-    for model in ("RBM", "Bernoulli", "Markov", "held-out real (120)"):
+    for model in ("RBM", "Bernoulli", "Markov", "held-out", "(120)"):  # names wrap on a narrow terminal
         assert model in r.output
+
+
+@pytest.mark.parametrize("width", [80, 140])
+def test_summary_fits_the_terminal_and_never_cuts_a_number(monkeypatch, width):
+    from rich.console import Console
+
+    from genofast.cli import _common
+
+    console = Console(width=width, record=True, soft_wrap=True)
+    monkeypatch.setattr(_common, "console", console)
+    row = {"AATS": 0.5137, "AA_truth": 1.0, "AA_syn": 0.0271, "privacy loss": -0.0274, "AF r": 0.9951,
+           "LD decay r": -0.9401, "3-point r": 0.8976, "exact copies": 12}
+    _common._summary({"held-out real (120)": {"AATS": 0.49}, "Markov chain (k=3)": row})
+    text = console.export_text()
+    assert max(map(len, text.splitlines())) <= width
+    for value in ("0.514", "1.000", "0.027", "-0.027", "0.995", "-0.940", "0.898", "12", "0.490"):
+        assert re.search(rf"(^|\s){re.escape(value)}(\s|$)", text, re.M), value
+    assert ("Markov chain (k=3)" in text) == (width > 80)
 
 
 def test_demo_models_option(tmp_path):
