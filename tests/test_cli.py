@@ -141,7 +141,7 @@ def test_demo_quick(tmp_path):
     assert r.exit_code == 0, r.output
     page = (tmp_path / "demo" / "report.html").read_text()
     assert "RBM" in page and "Bernoulli" in page and 'id="training"' in page
-    for model in ("RBM", "Bernoulli", "Markov", "held-out", "(120)"):  # names wrap on a narrow terminal
+    for model in ("RBM", "Bernoulli", "Markov", "held-out", "(480)"):  # names wrap on a narrow terminal
         assert model in r.output
 
 
