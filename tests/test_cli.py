@@ -26,6 +26,19 @@ def test_help_on_every_command():
     for cmd in ("demo", "simulate", "train", "generate", "evaluate", "impute", "info"):
         r = run(cmd, "--help")
         assert r.exit_code == 0 and "--help" in r.output
+        assert "``" not in r.output  # docstring markup rendered, not shown
+
+
+def test_help_reflows_docstring_paragraphs(monkeypatch):
+    """A command's description is reflowed to the terminal: with the docstring's own line breaks kept, the
+    command list showed impute's summary over five ragged lines."""
+    monkeypatch.setenv("COLUMNS", "200")
+    r = run("impute", "--help")
+    lines = [line.strip(" │") for line in r.output.splitlines()]
+    assert any("genofast impute unet DATA --out OUT.vcf.gz) or a trained U-Net checkpoint" in line for line in lines)
+    r = run("--help")
+    assert any(re.match(r"impute +Fill missing calls with a U-Net \(genotypes\), an RBM \(haplotypes\) or boosting "
+                        r"\(trios\)\.$", line.strip(" │")) for line in r.output.splitlines())
 
 
 def test_info(tiny):

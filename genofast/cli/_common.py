@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
                   help="Fast artificial genomes: simulate, train, generate and judge them for realism and privacy.")
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -40,10 +40,13 @@ def impute(model: Path = typer.Argument(..., help="An RBM or U-Net imputer check
                                           "windows for long cohorts)."),
            legend: Optional[Path] = LEGEND,
            seed: int = SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):
-    """Fill missing calls: unphased genotypes with the iterative U-Net (``genofast impute unet DATA --out
-    OUT.vcf.gz``, or a trained U-Net checkpoint as MODEL), haplotypes with an RBM (Gibbs sampling with observed
-    alleles clamped), children's untyped SNPs in parent-offspring trios with boosting (``genofast impute
-    trio-boost DATA --pedigree FILE``)."""
+    """Fill missing calls with a U-Net (genotypes), an RBM (haplotypes) or boosting (trios).
+
+    MODEL is ``unet`` (train the iterative U-Net on DATA's unphased genotypes: ``genofast impute unet DATA --out
+    OUT.vcf.gz``) or a trained U-Net checkpoint; an RBM checkpoint (haplotypes: Gibbs sampling with the observed
+    alleles clamped); or ``trio-boost`` (children's untyped SNPs in parent-offspring trios: ``genofast impute
+    trio-boost DATA --pedigree FILE``).
+    """
     from .. import io
     from ..models import RBM, load
     from ..models._base import check_int, check_memory, check_seed
