@@ -256,10 +256,17 @@ def _sources(client, a, b, names, chunk_rows: int, fill: bool = True, keep: list
     """
     if not (_is_store(a) or _is_store(b)):
         if b is not None and fill:
-            a, b = privacy._sets(a, b, names)
+            a, b = privacy._sets(a, b, names=names)
         elif fill:
             a = privacy._haplotypes(a, names[0])
         return _words(a, b)
+
+    from .matrix import GenotypeMatrix
+
+    for x, name in ((a, names[0]), (b, names[1])):
+        if isinstance(x, GenotypeMatrix):
+            raise ValueError(f"the {name} set holds unphased genotypes, the other is a store of haplotypes: "
+                             "compare like with like")
 
     def source(x, name):
         if _is_store(x):

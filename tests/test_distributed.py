@@ -211,6 +211,12 @@ def test_store_errors_name_the_problem(client, rng, tmp_path):
     io.write_zarr(tmp_path / "g.zarr", GenotypeMatrix.from_numpy(np.array([[0, 1], [1, 2]], np.int8)))
     with pytest.raises(ValueError, match="sample .*unphased heterozygous"):
         gd.aats(tmp_path / "g.zarr", tmp_path / "g.zarr", client=client)
+    genotypes = HaplotypeMatrix.from_numpy(a.clip(0)).to_genotypes()  # in memory, against a store of haplotypes
+    with pytest.raises(ValueError, match="synthetic set holds unphased genotypes, the other is a store"):
+        gd.aats(ap, genotypes, client=client)
+    g2 = GenotypeMatrix.from_numpy(rng.integers(0, 3, (9, 70)).astype(np.int8))
+    got = gd.aats(g2, genotypes, client=client)  # both in memory: the single-process path, L1 distances
+    assert got.aats == metrics.aats(g2, genotypes).aats
     a[2, 5] = -1
     cp, _ = _store(tmp_path, "c.zarr", a)
     with pytest.raises(ValueError, match="missing call"):

@@ -119,8 +119,8 @@ def test_statistics_that_need_haplotypes_say_so():
     g = GenotypeMatrix.from_numpy([[0, 1, 2, 1]] * 4)
     with pytest.raises(ValueError, match="needs phased haplotypes"):
         quality.kmer_frequencies(g, 2)
-    with pytest.raises(ValueError, match="unphased genotypes"):
-        privacy.aats(g, g)
+    with pytest.raises(ValueError, match="unphased genotypes and the synthetic set haplotypes"):
+        privacy.aats(g, HaplotypeMatrix.from_numpy([[0, 1, 1, 1]] * 8))
 
 
 @pytest.fixture(scope="module")

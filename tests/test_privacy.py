@@ -160,3 +160,95 @@ def test_shared_neighbours_runs_each_distinct_search_once_with_the_same_results(
         privacy.aats(real, syn)
         privacy.aats(real, HaplotypeMatrix.from_numpy(syn.to_numpy() ^ 1))  # other content: searched again
     assert len(calls) == 12 + 3 + 2
+
+
+def _genotypes(rng, n, snps, missing=0.0):
+    g = rng.choice(3, (n, snps), p=[0.5, 0.35, 0.15]).astype(np.int8)
+    g[rng.random(g.shape) < missing] = -1
+    return g
+
+
+def _l1(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise L1 distances of dosage arrays, each set's missing calls at its most frequent dosage per SNP
+    (lowest on ties): the documented rule, computed independently of the package."""
+    from scipy.spatial.distance import cdist
+
+    def filled(x):
+        x = x.copy()
+        for j in range(x.shape[1]):
+            called = x[:, j][x[:, j] >= 0]
+            x[x[:, j] < 0, j] = np.bincount(called, minlength=3).argmax() if called.size else 0
+        return x
+
+    return cdist(filled(a), filled(b), "cityblock").astype(np.int64)
+
+
+def _l1_aats(real, syn, strict=True):
+    d_ts, d_tt, d_ss = _l1(real, syn), _l1(real, real), _l1(syn, syn)
+    np.fill_diagonal(d_tt, 10**9)
+    np.fill_diagonal(d_ss, 10**9)
+    cmp = np.greater if strict else np.greater_equal
+    aa_truth, aa_syn = cmp(d_ts.min(1), d_tt.min(1)).mean(), cmp(d_ts.min(0), d_ss.min(1)).mean()
+    return aa_truth, aa_syn, (aa_truth + aa_syn) / 2
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_genotype_aats_is_the_l1_aats(rng, strict):
+    """Unphased genotypes are compared by the allele copies two individuals differ in (L1 on dosages), missing
+    calls at the set's most frequent dosage: against scipy's cityblock distances."""
+    from genofast import GenotypeMatrix
+
+    real, syn = _genotypes(rng, 90, 70, missing=0.05), _genotypes(rng, 60, 70, missing=0.02)
+    r = metrics.aats(GenotypeMatrix.from_numpy(real), GenotypeMatrix.from_numpy(syn),
+                     tie="strict" if strict else "inclusive")
+    assert (r.aa_truth, r.aa_syn, r.aats) == pytest.approx(_l1_aats(real, syn, strict))
+    np.testing.assert_array_equal(r.d_real_syn, _l1(real, syn).min(1))
+
+
+def test_genotype_copies_privacy_loss_and_membership(rng):
+    from sklearn.metrics import roc_auc_score
+
+    from genofast import GenotypeMatrix
+
+    pop = _genotypes(rng, 300, 40)
+    train, holdout = pop[:150], pop[150:]
+    syn = np.concatenate([train[:50], _genotypes(rng, 70, 40)])
+    t, h, s = (GenotypeMatrix.from_numpy(x) for x in (train, holdout, syn))
+    c = metrics.copies(t, s)
+    assert c.count == (_l1(syn, train).min(1) == 0).sum() >= 50
+    loss = metrics.privacy_loss(t, h, s)
+    assert loss == pytest.approx(_l1_aats(holdout, syn)[2] - _l1_aats(train, syn)[2]) and loss > 0.1
+    mia = metrics.membership_inference(t, h, s)
+    labels = np.r_[np.ones(150), np.zeros(150)]
+    assert mia.auc == pytest.approx(roc_auc_score(labels, -np.r_[_l1(train, syn).min(1), _l1(holdout, syn).min(1)]))
+    d = metrics.quality.distance_distributions(t, s)
+    np.testing.assert_array_equal(d.between[: 81], np.bincount(_l1(train, syn).ravel(), minlength=81))
+    assert d.between.sum() == 150 * 120 and d.within_real.sum() == 150 * 149 // 2
+
+
+def test_genotype_sets_are_aligned_before_their_distances(rng):
+    """A synthetic set on the same SNPs in another order with REF/ALT swapped at some (dosage d -> 2 - d) scores
+    as the same set written the real set's way."""
+    from genofast import GenotypeMatrix, Variants
+
+    real, syn = _genotypes(rng, 60, 30, missing=0.03), _genotypes(rng, 50, 30)
+    v = Variants(np.full(30, "1"), np.arange(1, 31) * 100, np.array([f"s{i}" for i in range(30)]),
+                 np.full(30, "A"), np.full(30, "G"))
+    swap, order = rng.random(30) < 0.4, rng.permutation(30)
+    written = np.where(swap, 2 - syn, syn)[:, order]
+    w = Variants(v.chrom[order], v.position[order], v.id[order], np.where(swap, "G", "A")[order],
+                 np.where(swap, "A", "G")[order])
+    got = metrics.aats(GenotypeMatrix.from_numpy(real, variants=v), GenotypeMatrix.from_numpy(written, variants=w))
+    assert got.aats == pytest.approx(_l1_aats(real, syn)[2])
+
+
+def test_haplotypes_and_genotypes_are_not_compared(rng):
+    from genofast import GenotypeMatrix
+
+    h = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (20, 10), dtype=np.uint8))
+    g = h.to_genotypes()
+    assert isinstance(g, GenotypeMatrix)
+    for call in (lambda: metrics.aats(h, g), lambda: metrics.privacy_loss(g, g, h),
+                 lambda: metrics.quality.distance_distributions(g, h)):
+        with pytest.raises(ValueError, match="compare like with like"):
+            call()

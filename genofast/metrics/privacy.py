@@ -6,7 +6,11 @@ words) and run on the device of their words; the distances come from
 ever built. Two matrices are first put on the same SNPs with the same
 allele 1 (:func:`genofast.align.align`: matched by chromosome, position and
 alleles, swapped alleles flipped); a missing allele takes its set's major
-allele (:func:`genofast.metrics.quality.complete`).
+allele (:func:`genofast.metrics.quality.complete`). Two sets of unphased
+genotypes (:class:`~genofast.GenotypeMatrix`) are compared the same way by
+their L1 distance, the allele copies in which two individuals differ
+(:func:`genofast.metrics.quality.distance_bits`; a missing call takes the
+SNP's most frequent dosage in its set).
 """
 
 from __future__ import annotations
@@ -80,27 +84,35 @@ def _rows(x) -> int:
 
 
 def _haplotypes(x, name: str):
-    """Packed haplotypes ready for the distance kernels: missing alleles filled, genotypes refused."""
+    """A set ready for the distance kernels: haplotypes with missing alleles filled, genotypes as their
+    thermometer bits (:func:`genofast.metrics.quality.distance_bits`); packed words as they are."""
     from ..matrix import GenotypeMatrix, HaplotypeMatrix
-    from .quality import complete
+    from .quality import distance_bits
 
-    if isinstance(x, GenotypeMatrix):
-        raise ValueError(f"the {name} set holds unphased genotypes; nearest-neighbour privacy metrics compare "
-                         "haplotypes")
-    if isinstance(x, HaplotypeMatrix) and x.has_missing:
-        return complete(x)  # documented rule: missing alleles take the set's major allele
+    if isinstance(x, GenotypeMatrix) or isinstance(x, HaplotypeMatrix) and x.has_missing:
+        return distance_bits(x)
     return x
 
 
-def _sets(reference, other, names=("real", "synthetic")):
-    """Both sets as haplotypes on the same SNPs, ``other`` aligned to ``reference`` by its SNP metadata."""
+def _sets(reference, *others, names=("real", "synthetic")):
+    """The sets ready for the distance kernels on the same SNPs, each of ``others`` aligned to ``reference`` by
+    its SNP metadata; sets of unphased genotypes are compared by their L1 distance (allele differences)."""
     from ..align import align
-    from ..matrix import HaplotypeMatrix
+    from ..matrix import GenotypeMatrix, HaplotypeMatrix
 
-    reference, other = _haplotypes(reference, names[0]), _haplotypes(other, names[1])
-    if isinstance(reference, HaplotypeMatrix) and isinstance(other, HaplotypeMatrix):
-        reference, other, _ = align(reference, other, names=names)
-    return reference, other
+    sets = (reference, *others)
+    geno = [isinstance(x, GenotypeMatrix) for x in sets]
+    if any(geno) and not all(geno):
+        g, h = names[geno.index(True)], names[geno.index(False)]
+        raise ValueError(f"the {g} set holds unphased genotypes and the {h} set haplotypes: compare like with like "
+                         "(HaplotypeMatrix.to_genotypes() pairs rows 2i, 2i+1 into individuals)")
+    kinds = (GenotypeMatrix,) if geno[0] else (HaplotypeMatrix,)
+    out = [_haplotypes(reference, names[0])]
+    for x, name in zip(others, names[1:]):
+        if isinstance(reference, kinds) and isinstance(x, kinds):
+            x = align(reference, x, names=(names[0], name))[1]
+        out.append(_haplotypes(x, name))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -166,8 +178,7 @@ def privacy_loss(train, test, synthetic, tie: str = "strict", seed: int = 0, sub
     from ..models._base import check_int
 
     subsamples = check_int(subsamples, "subsamples")  # before the sets are aligned: a bad count costs nothing
-    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
-    train, test = _sets(train, test, ("training", "test"))
+    train, synthetic, test = _sets(train, synthetic, test, names=("training", "synthetic", "test"))
     n_train, n_test = _rows(train), _rows(test)
     sets = {"train": train, "test": test}
     return _mean_over_subsamples(n_train, n_test, seed, subsamples,
@@ -204,7 +215,7 @@ def copies(train, synthetic, threshold: int = 0) -> Copies:
     """Exact (``threshold=0``) or near copies of training haplotypes in a synthetic set."""
     if threshold < 0:
         raise ValueError(f"threshold must be >= 0, got {threshold}")
-    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
+    train, synthetic = _sets(train, synthetic, names=("training", "synthetic"))
     d, i = _nearest(synthetic, train)
     d, i = _numpy(d)[:, 0], _numpy(i)[:, 0]
     hit = np.flatnonzero(d <= threshold)
@@ -264,8 +275,7 @@ def membership_inference(train, holdout, synthetic) -> MembershipInference:
     (``holdout``) give an AUC above 0.5. AUC uses the Mann–Whitney statistic,
     with ties counted one half.
     """
-    train, synthetic = _sets(train, synthetic, ("training", "synthetic"))
-    train, holdout = _sets(train, holdout, ("training", "holdout"))
+    train, synthetic, holdout = _sets(train, synthetic, holdout, names=("training", "synthetic", "holdout"))
     dm = _numpy(_nearest(train, synthetic)[0])[:, 0]
     dn = _numpy(_nearest(holdout, synthetic)[0])[:, 0]
     if dm.size == 0 or dn.size == 0:

@@ -215,6 +215,42 @@ def complete(haplotypes) -> HaplotypeMatrix:
     return h.fill_missing(major_alleles(h)) if h.has_missing else h
 
 
+def genotype_modes(genotypes) -> np.ndarray:
+    """Per SNP, the most frequent called dosage (the lowest on a tie; 0 where nothing is called)."""
+    g = _matrix(genotypes)
+    counts = np.zeros((3, g.n_snps), dtype=np.int64)
+    for values, called in _chunks(g):
+        for d in range(3):
+            counts[d] += ((values == d) & called).sum(0)
+    return counts.argmax(0).astype(np.int8)
+
+
+def distance_bits(data) -> HaplotypeMatrix:
+    """The rows as the bit vectors whose Hamming distances are the distance statistics' distances.
+
+    Haplotypes are themselves, missing alleles at the set's major allele
+    (:func:`complete`). Unphased genotypes become two bits per SNP, dosage >= 1
+    then dosage 2 (a thermometer code: 0 -> 00, 1 -> 10, 2 -> 11), so that the
+    Hamming distance of two rows is their L1 distance, the number of allele
+    copies in which two individuals differ; a missing call takes the SNP's
+    most frequent dosage in the set, adding no distance to typical individuals.
+    """
+    from ..matrix import GenotypeMatrix
+
+    m = _matrix(data)
+    if not isinstance(m, GenotypeMatrix):
+        return complete(m)
+    fill = genotype_modes(m) if m.has_missing else None
+    words = []
+    for r0 in range(0, len(m), _CHUNK_ROWS):
+        d = m[r0 : r0 + _CHUNK_ROWS].to_numpy()
+        if fill is not None:
+            d = np.where(d < 0, fill, d)
+        words.append(kernels.pack_haplotypes(np.concatenate([d >= 1, d == 2], axis=1).view(np.uint8)))
+    words = np.concatenate(words) if words else np.zeros((0, kernels.haplotype_words(2 * m.n_snps)), np.uint64)
+    return HaplotypeMatrix(words, 2 * m.n_snps, ids=m.ids)
+
+
 @dataclass(frozen=True)
 class DistanceDistributions:
     within_real: np.ndarray  # counts by Hamming distance, unordered pairs
@@ -225,10 +261,15 @@ class DistanceDistributions:
 def distance_distributions(real, synthetic) -> DistanceDistributions:
     """All pairwise Hamming distances, as histograms (never a distance matrix).
 
-    Missing alleles take the major allele of their set (see :func:`complete`).
+    Missing alleles take the major allele of their set (see :func:`complete`); genotypes are compared by their
+    L1 distance, the allele copies in which two individuals differ (see :func:`distance_bits`).
     """
-    real, synthetic = complete(real), complete(synthetic)
+    real, synthetic = _matrix(real), _matrix(synthetic)
+    if type(real) is not type(synthetic):
+        raise ValueError("one set holds haplotypes and the other unphased genotypes: compare like with like "
+                         "(HaplotypeMatrix.to_genotypes() pairs rows 2i, 2i+1 into individuals)")
     _check_same_snps(real, synthetic)
+    real, synthetic = distance_bits(real), distance_bits(synthetic)
     return DistanceDistributions(kernels.hamming_histogram(real), kernels.hamming_histogram(synthetic),
                                  kernels.hamming_histogram(real, synthetic))
 
