@@ -132,6 +132,23 @@ def test_errors_are_one_line_without_traceback(tiny, monkeypatch, args, message)
     assert "Traceback" not in r.output
 
 
+def test_evaluate_compares_unphased_genotypes_with_paired_synthetic_haplotypes(tmp_path, rng):
+    from genofast import metrics
+
+    real = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (80, 30), dtype=np.uint8))
+    syn = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (60, 30), dtype=np.uint8))
+    io.write(tmp_path / "real.bed", real.to_genotypes())  # PLINK: unphased
+    io.write(tmp_path / "syn.hapt", syn)
+    r = run("evaluate", tmp_path / "real.bed", tmp_path / "syn.hapt", "--out", tmp_path / "r.html",
+            "--no-classifiers")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "holds unphased genotypes: every set is compared as genotypes" in text
+    assert "paired into 30 individuals" in text
+    want = metrics.aats(real.to_genotypes(), syn.to_genotypes()).aats
+    assert re.search(rf"syn\s+{want:.3f}\s", r.output)
+
+
 def test_training_on_unphased_data_says_where_and_what_to_do(tmp_path):
     from genofast import GenotypeMatrix
 

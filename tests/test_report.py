@@ -31,6 +31,41 @@ def test_report_has_every_section_and_figure(tmp_path, rng):
 
 
 
+def test_report_on_unphased_genotypes(tmp_path, rng):
+    """A real set of unphased genotypes: every statistic but the haplotype motifs, on dosages, distances as allele
+    differences; synthetic haplotypes are paired into individuals (rows 2i, 2i+1), as to_genotypes() does."""
+    from scipy.spatial.distance import cdist
+
+    from genofast import GenotypeMatrix, metrics
+    from genofast.simulate import simulate
+
+    h = simulate(300, 400, seed=2).haplotypes
+    real, holdout = h[:200].to_genotypes(), h[200:].to_genotypes()
+    hap = Bernoulli().fit(h[:200]).sample(200, seed=1)
+    r = genofast.evaluate(real, {"paired": hap, "genotypes": hap.to_genotypes()}, out=tmp_path / "r.html",
+                          holdout=holdout, n_splits=2)
+    assert r.table["paired"] == r.table["genotypes"]
+    row = r.table["genotypes"]
+    assert "8-mer r" not in row and "4-mer r" not in row and 0 <= row["aggregate score"] <= 1
+    g, s = real.to_numpy(), hap.to_genotypes().to_numpy()
+    assert row["AF r"] == pytest.approx(np.corrcoef(g.mean(0) / 2, s.mean(0) / 2)[0, 1])
+    d_ts, d_tt, d_ss = cdist(g, s, "cityblock"), cdist(g, g, "cityblock"), cdist(s, s, "cityblock")
+    np.fill_diagonal(d_tt, np.inf)
+    np.fill_diagonal(d_ss, np.inf)
+    assert row["AATS"] == pytest.approx(((d_ts.min(1) > d_tt.min(1)).mean() + (d_ts.min(0) > d_ss.min(1)).mean()) / 2)
+    assert row["privacy loss"] == pytest.approx(metrics.privacy_loss(real, holdout, hap.to_genotypes()))
+    page = (tmp_path / "r.html").read_text()
+    assert 'id="kmers"' not in page and "100 individuals x 400 SNPs" in page and "allele differences" in page
+    assert "paired into 100 individuals" in page
+    with pytest.raises(ValueError, match="real set phased haplotypes: pass the real set as genotypes"):
+        genofast.evaluate(h[:200], real)
+    with pytest.raises(ValueError, match="has 199 haplotypes, an odd number"):
+        genofast.evaluate(real, hap[:199])
+    with pytest.raises(ValueError, match="populations and scans need phased haplotypes"):
+        genofast.evaluate(real, hap, populations=np.zeros(100, int))
+    assert isinstance(real, GenotypeMatrix)
+
+
 def test_evaluate_averages_the_privacy_loss_over_subsamples(rng):
     from genofast import HaplotypeMatrix, metrics
 

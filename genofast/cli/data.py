@@ -76,10 +76,12 @@ def _check_simulation_size(haplotypes: int, snps: int, options: str) -> None:
 
 
 @command
-def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."),
+def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; or unphased genotypes (.bed, "
+                                          "EIGENSTRAT, unphased VCF), and then every set is compared as genotypes, "
+                                          "synthetic haplotypes paired into individuals (rows 2i, 2i+1)."),
              synthetic: List[Path] = typer.Argument(..., help="One or more synthetic sets."),
              out: Path = typer.Option(Path("report.html"), "--out", help="HTML report."),
-             holdout: Optional[Path] = typer.Option(None, help="Held-out real haplotypes, for privacy loss."),
+             holdout: Optional[Path] = typer.Option(None, help="Held-out real data, for privacy loss."),
              classifiers: bool = typer.Option(True, help="Train real-vs-synthetic classifiers."),
              labels: Optional[Path] = typer.Option(None, help="Population labels of the real samples (tsv with "
                                                    "a header: sample, then super_pop): per-population statistics."),
@@ -89,6 +91,7 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
              legend: Optional[Path] = LEGEND,
              seed: int = SEED, threads: Optional[int] = THREADS):
     """Compare synthetic sets with real data: statistics, privacy and an HTML report."""
+    from ..matrix import GenotypeMatrix
     from ..models._base import check_int, check_seed
     from ..report import evaluate as run
 
@@ -97,9 +100,14 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes."
     _check_output(out)
     _check_legend(legend, [real, holdout, *synthetic])
     names = _set_names(synthetic)
-    r = _read_haplotypes(real, legend)
-    held = _read_haplotypes(holdout, legend) if holdout else None
-    syn = {name: _read_haplotypes(p, legend) for name, p in zip(names, synthetic)}
+    r = _read(real, legend)
+    # against haplotypes every set must be phased (the reader names the first unphased call); against
+    # unphased genotypes any set goes, haplotypes being paired into individuals by evaluate
+    read = _read if isinstance(r, GenotypeMatrix) else _read_haplotypes
+    held = read(holdout, legend) if holdout else None
+    syn = {name: read(p, legend) for name, p in zip(names, synthetic)}
+    if isinstance(r, GenotypeMatrix):
+        console.print(f"note: {real} holds unphased genotypes: every set is compared as genotypes")
     populations = None
     if labels is not None:
         from ..metrics.population import haplotype_labels, read_labels

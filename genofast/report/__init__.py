@@ -10,7 +10,7 @@ import numpy as np
 from .. import metrics
 from ..align import align, first_difference, has_metadata
 from ..io.zarr import ZarrCohort
-from ..matrix import HaplotypeMatrix
+from ..matrix import GenotypeMatrix, HaplotypeMatrix
 from ..metrics import population, quality
 from . import scoring as _scores
 
@@ -53,10 +53,14 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         ones (AATS, copies, distances, privacy loss, membership inference) run on ``genofast.distributed``
         (``client``: a ``distributed.Client``, default the current one or a local cluster). The synthetic
         sets must then hold the store's variants in its order; per-population statistics, embeddings and
-        scans need an in-memory real set.
-    synthetic : a HaplotypeMatrix, or a dict name -> HaplotypeMatrix for several models side by side.
+        scans need an in-memory real set. Or a GenotypeMatrix of unphased genotypes: every set is then
+        compared as genotypes (a set of haplotypes paired into individuals, rows 2i and 2i + 1): frequencies,
+        r² and 3-point correlations of dosages, distances counting the allele copies two individuals differ in
+        (L1 on dosages); no k-mers, populations or scans.
+    synthetic : a HaplotypeMatrix (or GenotypeMatrix), or a dict name -> matrix for several models side by side.
     out : path of the HTML report (written atomically), or None for numbers only.
-    holdout : optional real haplotypes not used in training, for privacy loss and membership inference.
+    holdout : optional real haplotypes (or genotypes) not used in training, for privacy loss and membership
+        inference.
     ld_snps : size of the LD heatmap region (the first SNPs of the first chromosome).
     populations : optional population label of each real haplotype: adds per-population statistics
         (:func:`genofast.metrics.population.per_population`) and colours the structure views.
@@ -78,20 +82,23 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
 
     check_int(privacy_subsamples, "privacy_subsamples")
     stage = stage or (lambda what: None)
-    if isinstance(synthetic, HaplotypeMatrix):
+    if isinstance(synthetic, (HaplotypeMatrix, GenotypeMatrix)):
         synthetic = {"synthetic": synthetic}
     if not synthetic:
         raise ValueError("no synthetic set to evaluate")
     cohort = isinstance(real, ZarrCohort)
     if cohort and (populations is not None or embeddings or scans is not None):
         raise ValueError("populations, embeddings and scans need the real set in memory, not a ZarrCohort")
-    real = real if cohort else _haplotypes(real, "real")
-    if real.n_haplotypes == 0:
+    real = real if cohort else _samples(real, "real set")
+    if len(real) == 0:
         raise ValueError("the real set is empty")
+    geno = isinstance(real, GenotypeMatrix)
+    if geno and (populations is not None or scans is not None):
+        raise ValueError("populations and scans need phased haplotypes; the real set holds unphased genotypes")
     notes = {}
     sets = {}
     for name, syn in synthetic.items():
-        syn = _haplotypes(syn, f"synthetic set {name!r}")
+        syn = _samples(syn, f"synthetic set {name!r}", geno, notes)
         if cohort:
             _same_variants(real, syn, f"synthetic set {name!r}")
             sets[str(name)] = syn
@@ -102,17 +109,17 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     synthetic = sets
     if holdout is not None:
         if cohort:
-            holdout = holdout if isinstance(holdout, ZarrCohort) else _haplotypes(holdout, "holdout")
+            holdout = holdout if isinstance(holdout, ZarrCohort) else _samples(holdout, "holdout set", False)
             _same_variants(real, holdout, "holdout")
         else:
-            _, holdout, info = align(real, _haplotypes(holdout, "holdout"), names=("real", "holdout"))
+            _, holdout, info = align(real, _samples(holdout, "holdout set", geno, notes), names=("real", "holdout"))
             if info.flipped or info.reordered:
                 notes["holdout"] = info.describe("holdout")
     privacy = _distance_metrics(cohort, client)
     labels = None
     if populations is not None:
         labels = np.asarray(populations).astype(str)
-        if labels.shape != (real.n_haplotypes,):
+        if labels.shape != (len(real),):
             raise ValueError(f"{labels.size} population labels for {real.n_haplotypes} real haplotypes")
     missing = {"real": _missing_rate(real), **({"holdout": _missing_rate(holdout)} if holdout is not None else {}),
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
@@ -122,7 +129,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     real_ld = quality.ld_matrix(real, region)
     triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
-    k4_real, k8_real = quality.kmer_frequencies(real, 4), quality.kmer_frequencies(real, 8)
+    # haplotype motifs: unphased genotypes have none
+    k4_real, k8_real = (None, None) if geno else (quality.kmer_frequencies(real, 4), quality.kmer_frequencies(real, 8))
     details, table = {}, {}
     with metrics.privacy.shared_neighbours():  # the metrics below repeat the same nearest-neighbour searches
         for name, syn in synthetic.items():
@@ -138,11 +146,11 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                  "ld_matrix": quality.ld_matrix(syn, region),
                  "ld_decay": step("LD decay", quality.ld_decay, real, syn, seed=seed),
                  "pca": step("PCA", quality.pca, real, syn, seed=seed),
-                 "distances": step("distance histograms", privacy.distance_distributions, real, syn),
-                 "kmer4": (k4_real.ravel(), step("k-mers", quality.kmer_frequencies, syn, 4).ravel()),
-                 "kmer8": (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()),
-                 "aats": step("AATS", privacy.aats, real, syn, tie),
-                 "copies": privacy.copies(real, syn)}
+                 "distances": step("distance histograms", privacy.distance_distributions, real, syn)}
+            if not geno:
+                d["kmer4"] = (k4_real.ravel(), step("k-mers", quality.kmer_frequencies, syn, 4).ravel())
+                d["kmer8"] = (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel())
+            d["aats"], d["copies"] = step("AATS", privacy.aats, real, syn, tie), privacy.copies(real, syn)
             d["ld_fidelity"] = step("LD fidelity", quality.ld_fidelity, real, syn, d["ld_decay"], seed=seed)
             if labels is not None:
                 given = (synthetic_populations or {}).get(name)
@@ -214,17 +222,30 @@ def _same_variants(real, other, name: str) -> None:
                          "a store is compared as it is (match the sets with genofast.align first)")
 
 
-def _haplotypes(x, name: str) -> HaplotypeMatrix:
-    if not isinstance(x, HaplotypeMatrix):
-        kind = type(x).__name__
-        raise ValueError(f"the {name} set must be phased haplotypes (a HaplotypeMatrix), got {kind}")
+def _samples(x, name: str, genotypes: bool | None = None, notes: dict | None = None):
+    """A set of haplotypes or unphased genotypes, on the CPU. ``genotypes``: whether the real set holds unphased
+    genotypes (None: ``x`` is the real set). Against genotypes a set of haplotypes is paired into individuals,
+    rows 2i and 2i + 1 forming individual i, and ``notes`` says so; genotypes against haplotypes are refused."""
+    if not isinstance(x, (HaplotypeMatrix, GenotypeMatrix)):
+        raise ValueError(f"the {name} must be a HaplotypeMatrix or a GenotypeMatrix, got {type(x).__name__}")
+    if isinstance(x, GenotypeMatrix) and genotypes is False:
+        raise ValueError(f"the {name} holds unphased genotypes but the real set phased haplotypes: pass the real "
+                         "set as genotypes (HaplotypeMatrix.to_genotypes()) to compare them as genotypes")
+    if isinstance(x, HaplotypeMatrix) and genotypes:
+        if x.n_haplotypes % 2:
+            raise ValueError(f"the {name} has {x.n_haplotypes} haplotypes, an odd number: the real set holds "
+                             "unphased genotypes, and haplotypes compared with them are paired into individuals")
+        notes[f"{name} (paired)"] = (
+            f"The {name} was paired into {x.n_haplotypes // 2} individuals (haplotypes 2i and 2i + 1) to compare "
+            "with the real set's unphased genotypes.")
+        x = x.to_genotypes()
     return x.to("cpu")
 
 
-def _missing_rate(h: HaplotypeMatrix) -> float:
+def _missing_rate(h) -> float:
     if isinstance(h, ZarrCohort):
         return float(quality.missing_fraction(h).mean())
-    size = h.n_haplotypes * h.n_snps
+    size = len(h) * h.n_snps
     return h.n_missing / size if size else 0.0
 
 
@@ -243,8 +264,7 @@ def _row(d: dict) -> dict:
         "LD r² MAD by distance": d["ld_fidelity"].decay_mean_abs_diff,
         "LD level score": d["ld_fidelity"].level_score,
         "LD r² window r": d["ld_fidelity"].window_r,
-        "4-mer r": _corr(d["kmer4"]),
-        "8-mer r": _corr(d["kmer8"]),
+        **({"4-mer r": _corr(d["kmer4"]), "8-mer r": _corr(d["kmer8"])} if "kmer4" in d else {}),  # haplotypes
         "AATS": d["aats"].aats,
         "AA_truth": d["aats"].aa_truth,
         "AA_syn": d["aats"].aa_syn,

@@ -101,7 +101,7 @@ def distances(results: dict) -> bytes:
             total = counts.sum()
             if total:
                 ax.plot(np.arange(counts.size), counts / total, color=c, label=label)
-        ax.set(xlabel="Hamming distance", ylabel="share of pairs", title=name)
+        ax.set(xlabel="distance (differing alleles)", ylabel="share of pairs", title=name)
         ax.legend(fontsize=7)
     return _png(fig)
 

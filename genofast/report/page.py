@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io._files import atomic_path
+from ..matrix import GenotypeMatrix
 from . import scoring as scores
 
 _PAGE = """<!DOCTYPE html>
@@ -103,17 +104,28 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
     no_positions = [] if result.positions_known else [
         "SNP positions are unknown (placeholder metadata): distances between SNPs are differences of their index, "
         "not base pairs, so LD decay and the LD-by-distance numbers bin SNP pairs by how many SNPs apart they are."]
-    summary = [f"Real set: {real.n_haplotypes} haplotypes x {real.n_snps} SNPs. Synthetic sets: "
-               + ", ".join(f"{n} ({d['aats'].d_syn_real.size} haplotypes)" for n, d in details.items()) + ".",
-               "Missing alleles: " + ", ".join(f"{n} {100 * r:.2f}%" for n, r in result.missing_rates.items())
-               + ". Frequencies and r² are computed over called alleles (r² over haplotypes called at both SNPs), "
-               "k-mers over haplotypes called across the window, 3-point correlations over haplotypes called at all "
-               "three SNPs; PCA and classifiers replace a missing allele by the real SNP mean; distances and privacy "
-               "metrics by the set's major allele.",
+    geno = isinstance(real, GenotypeMatrix)
+    unit = "individuals" if geno else "haplotypes"  # what a row is
+    missing = (
+        "Missing calls: " + ", ".join(f"{n} {100 * r:.2f}%" for n, r in result.missing_rates.items())
+        + ". The sets are unphased genotypes (dosages 0, 1, 2): allele frequencies are dosage / 2 over called "
+        "individuals, r² the squared correlation of dosages over individuals called at both SNPs, 3-point "
+        "correlations over individuals called at all three SNPs; PCA and classifiers replace a missing call by the "
+        "real SNP mean. Distances count the allele copies in which two individuals differ (L1 on dosages), a "
+        "missing call at the set's most frequent dosage. Haplotype motifs (k-mers) need phased haplotypes and "
+        "are left out." if geno else
+        "Missing alleles: " + ", ".join(f"{n} {100 * r:.2f}%" for n, r in result.missing_rates.items())
+        + ". Frequencies and r² are computed over called alleles (r² over haplotypes called at both SNPs), "
+        "k-mers over haplotypes called across the window, 3-point correlations over haplotypes called at all "
+        "three SNPs; PCA and classifiers replace a missing allele by the real SNP mean; distances and privacy "
+        "metrics by the set's major allele.")
+    summary = [f"Real set: {len(real)} {unit} x {real.n_snps} SNPs. Synthetic sets: "
+               + ", ".join(f"{n} ({d['aats'].d_syn_real.size} {unit})" for n, d in details.items()) + ".",
+               missing,
                *result.alignment_notes.values(),
                "Headline numbers below (every number is in its section); the aggregate score is defined in the "
                "overview."]
-    copies = [f"Privacy: synthetic set {n!r} holds {r['exact copies']} exact copies of real (training) haplotypes "
+    copies = [f"Privacy: synthetic set {n!r} holds {r['exact copies']} exact copies of real (training) {unit} "
               f"({100 * r['exact copies share']:.1f}%); do not release it as is."
               for n, r in table.items() if r.get("exact copies", 0) > 0]
     section("summary", "Summary", summary, _table(pick(HEADLINE), corner="statistic", transpose=True),
@@ -133,20 +145,22 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
             _img(figures.ld_decay(details), "LD decay"),
             _table(pick(["LD decay r", "LD r² MAD by distance", "LD level score", "LD r² window r"])),
             warnings=no_positions)
-    section("pca", "Principal components", "PCA fitted on the real haplotypes; synthetic ones projected onto the "
+    section("pca", "Principal components", f"PCA fitted on the real {unit}; synthetic ones projected onto the "
             "same axes (PC1-PC2, PC3-PC4, PC5-PC6).", _img(figures.pca(details), "PCA"))
     if all("umap" in d for d in details.values()):
-        section("structure", "UMAP and Isomap", "Fitted on the real haplotypes (after reduction to 50 real "
-                "principal components), synthetic haplotypes projected with the fitted map; real in circles, "
+        section("structure", "UMAP and Isomap", f"Fitted on the real {unit} (after reduction to 50 real "
+                f"principal components), synthetic {unit} projected with the fitted map; real in circles, "
                 "synthetic in crosses" + (", coloured by population (synthetic: label of the nearest real "
                 "haplotype unless given)." if labels is not None else "."),
                 _img(figures.embeddings(details, labels), "UMAP and Isomap"))
-    section("distances", "Pairwise Hamming distances", "Distribution of all pairwise distances within the real "
-            "set, within the synthetic set and between them.", _img(figures.distances(details), "distances"))
-    section("kmers", "Haplotype motifs (k-mers)", "Frequencies of the 2^k motifs in non-overlapping windows of "
-            "k SNPs, real vs synthetic (8-mers shown).",
-            _img(figures.scatter_pairs(details, "kmer8", "8-mer frequency"), "8-mers"),
-            _table(pick(["4-mer r", "8-mer r"])))
+    section("distances", "Pairwise distances (allele differences)" if geno else "Pairwise Hamming distances",
+            "Distribution of all pairwise distances within the real set, within the synthetic set and between "
+            "them.", _img(figures.distances(details), "distances"))
+    if all("kmer8" in d for d in details.values()):
+        section("kmers", "Haplotype motifs (k-mers)", "Frequencies of the 2^k motifs in non-overlapping windows of "
+                "k SNPs, real vs synthetic (8-mers shown).",
+                _img(figures.scatter_pairs(details, "kmer8", "8-mer frequency"), "8-mers"),
+                _table(pick(["4-mer r", "8-mer r"])))
     if all("three_point" in d for d in details.values()):
         section("three-point", "3-point correlations", "Connected 3-point correlations of SNP triplets within "
                 "20 consecutive SNPs, real vs synthetic on the same triplets.",
@@ -154,10 +168,10 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
                 _table(pick(["3-point r"])))
     if all("classifiers" in d for d in details.values()):
         section("classifiers", "Real-vs-synthetic classifiers", "Accuracy of classifiers told to separate real "
-                "from synthetic haplotypes (balanced classes, 67/33 split, mean of several splits); 0.5 means "
+                f"from synthetic {unit} (balanced classes, 67/33 split, mean of several splits); 0.5 means "
                 "indistinguishable.", _table(pick([k for k in next(iter(table.values())) if "accuracy" in k])))
     section("privacy", "Privacy", f"Nearest-neighbour adversarial accuracy (tie rule: {tie}); 0.5 is ideal, "
-            "values near 0 mean the synthetic set copies real haplotypes. Privacy loss and membership inference "
+            f"values near 0 mean the synthetic set copies real {unit}. Privacy loss and membership inference "
             "appear when a held-out real set is given.",
             _table(pick(["AATS", "AA_truth", "AA_syn", "exact copies", "privacy loss", "MIA AUC"])))
     if result.populations:

@@ -15,7 +15,7 @@ DEFINITION = (
     "U is the mean of the realism scores, each clipped to [0, 1]: allele frequencies (Pearson r of SNPs with real "
     "frequency <= 0.2, as in the seeds' radar; r over all SNPs when there are none), LD level (1 − mean |Δ r²| per "
     "distance bin / mean real r² per bin), LD pairs (Pearson r of pairwise r² within 50-SNP windows), 8-mers (r of "
-    "motif frequencies), 3-point (r of 3-point correlations, when computed) and indistinguishability "
+    "motif frequencies, for haplotypes), 3-point (r of 3-point correlations, when computed) and indistinguishability "
     "(1 − 2·mean |0.5 − classifier accuracy|, when computed). "
     "P is the lowest of the privacy scores: AATS (1 − 2·|AATS − 0.5|), no copies (1 − share of synthetic "
     "haplotypes that are exact copies of real ones) and, with a holdout, privacy loss (1 − 2·max(0, loss)) and "
@@ -36,7 +36,8 @@ def realism(row: dict) -> dict:
         s["LD level"] = _clip(row["LD level score"])
     if "LD r² window r" in row:
         s["LD pairs"] = _clip(row["LD r² window r"])
-    s["8-mers"] = _clip(row["8-mer r"])
+    if "8-mer r" in row:  # haplotype motifs: absent for unphased genotypes
+        s["8-mers"] = _clip(row["8-mer r"])
     if "3-point r" in row:
         s["3-point"] = _clip(row["3-point r"])
     acc = [v for k, v in row.items() if k.endswith("accuracy")]
