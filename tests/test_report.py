@@ -61,8 +61,16 @@ def test_report_on_unphased_genotypes(tmp_path, rng):
         genofast.evaluate(h[:200], real)
     with pytest.raises(ValueError, match="has 199 haplotypes, an odd number"):
         genofast.evaluate(real, hap[:199])
-    with pytest.raises(ValueError, match="populations and scans need phased haplotypes"):
-        genofast.evaluate(real, hap, populations=np.zeros(100, int))
+    # per population: labels per individual, synthetic ones by the nearest real individual (L1)
+    labels = np.repeat(["A", "B"], 50)
+    r = genofast.evaluate(real, hap, populations=labels, classifiers=False)
+    nearest = cdist(s, g, "cityblock").argmin(1)
+    for p in ("A", "B"):
+        row = r.populations["synthetic"][p]
+        assert row["synthetic share"] == pytest.approx(np.mean(labels[nearest] == p))
+        assert np.isnan(row["8-mer r"]) and 0 <= row["AATS"] <= 1
+    with pytest.raises(ValueError, match="101 population labels for 100 real individuals"):
+        genofast.evaluate(real, hap, populations=np.zeros(101, int))
     assert isinstance(real, GenotypeMatrix)
 
 

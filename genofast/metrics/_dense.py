@@ -30,6 +30,15 @@ def _haplotypes(x, what: str) -> HaplotypeMatrix:
     return m
 
 
+def _same_kind(sets, names) -> None:
+    """Refuse to compare haplotypes with unphased genotypes (their distances and statistics differ in kind)."""
+    geno = [isinstance(x, GenotypeMatrix) for x in sets]
+    if any(geno) and not all(geno):
+        raise ValueError(f"the {names[geno.index(True)]} set holds unphased genotypes and the "
+                         f"{names[geno.index(False)]} set haplotypes: compare like with like "
+                         "(HaplotypeMatrix.to_genotypes() pairs rows 2i, 2i+1 into individuals)")
+
+
 def _ploidy(m) -> int:
     return 2 if isinstance(m, GenotypeMatrix) else 1
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import kernels
 from ..matrix import HaplotypeMatrix
 from . import quality
+from ._dense import _ploidy, _same_kind
 
 MIN_PER_POPULATION = 5  # fewer haplotypes than this in a population give no statistics (NaN)
 
@@ -83,11 +84,13 @@ def split(haplotypes: HaplotypeMatrix, labels) -> dict:
 
 
 def assign(real: HaplotypeMatrix, labels, synthetic: HaplotypeMatrix) -> np.ndarray:
-    """Label each synthetic haplotype with the label of its nearest real haplotype (Hamming; ties to the lower row)."""
+    """Label each synthetic haplotype with the label of its nearest real haplotype (Hamming; ties to the lower row).
+    Unphased genotypes: each individual with its nearest real individual's (L1 on dosages)."""
     labels = np.asarray(labels).astype(str)
     if labels.shape != (len(real),):
         raise ValueError(f"{labels.size} labels for {len(real)} real haplotypes")
-    _, idx = kernels.nearest_neighbors(quality.complete(synthetic), quality.complete(real), 1)
+    _same_kind((real, synthetic), ("real", "synthetic"))
+    _, idx = kernels.nearest_neighbors(quality.distance_bits(synthetic), quality.distance_bits(real), 1)
     return labels[np.asarray(idx).reshape(-1)]
 
 
@@ -109,7 +112,9 @@ def statistics(real: HaplotypeMatrix, synthetic: HaplotypeMatrix, tie: str = "st
         "AF r (real freq <= 0.2)": af.r_low,
         "LD r² window r": ld.window_r,
         "LD level score": ld.level_score,
-        "8-mer r": quality.kmer_correlation(real, synthetic, 8) if real.n_snps >= 8 else np.nan,
+        # haplotype motifs: none for unphased genotypes
+        "8-mer r": (quality.kmer_correlation(real, synthetic, 8) if real.n_snps >= 8 and _ploidy(real) == 1
+                    else np.nan),
         "AATS": aats.aats,
         "exact copies": privacy.copies(real, synthetic).count,
         "mean distance real": mean(dist.within_real),

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
+from ._dense import _same_kind
 
 TIE_RULES = ("strict", "inclusive")
 
@@ -100,13 +101,8 @@ def _sets(reference, *others, names=("real", "synthetic")):
     from ..align import align
     from ..matrix import GenotypeMatrix, HaplotypeMatrix
 
-    sets = (reference, *others)
-    geno = [isinstance(x, GenotypeMatrix) for x in sets]
-    if any(geno) and not all(geno):
-        g, h = names[geno.index(True)], names[geno.index(False)]
-        raise ValueError(f"the {g} set holds unphased genotypes and the {h} set haplotypes: compare like with like "
-                         "(HaplotypeMatrix.to_genotypes() pairs rows 2i, 2i+1 into individuals)")
-    kinds = (GenotypeMatrix,) if geno[0] else (HaplotypeMatrix,)
+    _same_kind((reference, *others), names)
+    kinds = (GenotypeMatrix,) if isinstance(reference, GenotypeMatrix) else (HaplotypeMatrix,)
     out = [_haplotypes(reference, names[0])]
     for x, name in zip(others, names[1:]):
         if isinstance(reference, kinds) and isinstance(x, kinds):

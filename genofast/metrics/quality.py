@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import kernels
 from ..matrix import HaplotypeMatrix
-from ._dense import _CHUNK_ROWS, _PAIR_BLOCK, _check_same_snps, _chunks, _haplotypes, _matrix, _pearson, _ploidy
+from ._dense import (_CHUNK_ROWS, _PAIR_BLOCK, _check_same_snps, _chunks, _haplotypes, _matrix, _pearson, _ploidy,
+                     _same_kind)
 # LD lives in .ld; its names stay importable from here, where every statistic was found before
 from .ld import LDDecay, LDFidelity, ld_decay, ld_fidelity, ld_matrix, pair_r2  # noqa: F401
 
@@ -265,9 +266,7 @@ def distance_distributions(real, synthetic) -> DistanceDistributions:
     L1 distance, the allele copies in which two individuals differ (see :func:`distance_bits`).
     """
     real, synthetic = _matrix(real), _matrix(synthetic)
-    if type(real) is not type(synthetic):
-        raise ValueError("one set holds haplotypes and the other unphased genotypes: compare like with like "
-                         "(HaplotypeMatrix.to_genotypes() pairs rows 2i, 2i+1 into individuals)")
+    _same_kind((real, synthetic), ("real", "synthetic"))
     _check_same_snps(real, synthetic)
     real, synthetic = distance_bits(real), distance_bits(synthetic)
     return DistanceDistributions(kernels.hamming_histogram(real), kernels.hamming_histogram(synthetic),

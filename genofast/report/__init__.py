@@ -56,7 +56,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         scans need an in-memory real set. Or a GenotypeMatrix of unphased genotypes: every set is then
         compared as genotypes (a set of haplotypes paired into individuals, rows 2i and 2i + 1): frequencies,
         r² and 3-point correlations of dosages, distances counting the allele copies two individuals differ in
-        (L1 on dosages); no k-mers, populations or scans.
+        (L1 on dosages); no k-mers or selection scans.
     synthetic : a HaplotypeMatrix (or GenotypeMatrix), or a dict name -> matrix for several models side by side.
     out : path of the HTML report (written atomically), or None for numbers only.
     holdout : optional real haplotypes (or genotypes) not used in training, for privacy loss and membership
@@ -93,8 +93,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     if len(real) == 0:
         raise ValueError("the real set is empty")
     geno = isinstance(real, GenotypeMatrix)
-    if geno and (populations is not None or scans is not None):
-        raise ValueError("populations and scans need phased haplotypes; the real set holds unphased genotypes")
+    if geno and scans is not None:
+        raise ValueError("selection scans need phased haplotypes; the real set holds unphased genotypes")
     notes = {}
     sets = {}
     for name, syn in synthetic.items():
@@ -120,7 +120,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     if populations is not None:
         labels = np.asarray(populations).astype(str)
         if labels.shape != (len(real),):
-            raise ValueError(f"{labels.size} population labels for {real.n_haplotypes} real haplotypes")
+            raise ValueError(f"{labels.size} population labels for {len(real)} real "
+                             f"{'individuals' if geno else 'haplotypes'}")
     missing = {"real": _missing_rate(real), **({"holdout": _missing_rate(holdout)} if holdout is not None else {}),
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]

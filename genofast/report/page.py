@@ -176,9 +176,9 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
             _table(pick(["AATS", "AA_truth", "AA_syn", "exact copies", "privacy loss", "MIA AUC"])))
     if result.populations:
         section("populations", "Per population", "The statistics above within each population label: real "
-                "haplotypes of a population against the synthetic haplotypes labelled with it (by default the "
-                "label of the nearest real haplotype, so the synthetic share shows over- or under-generated "
-                "populations). Populations with fewer than 5 haplotypes on either side show shares only.",
+                f"{unit} of a population against the synthetic {unit} labelled with it (by default the "
+                f"label of the nearest real one, so the synthetic share shows over- or under-generated "
+                f"populations). Populations with fewer than 5 {unit} on either side show shares only.",
                 _img(figures.per_population(result.populations), "per-population statistics"),
                 *(_table(rows, corner="population", caption=name) for name, rows in result.populations.items()))
     if result.scans is not None:
