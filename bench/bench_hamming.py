@@ -3,7 +3,10 @@
 Data: 5,008 x 10,000 random bits and the 5,008 x 805 real haplotypes of
 shared/data/yelmen805. "all-vs-all" is every haplotype's nearest other
 haplotype in the cohort; "cross" is the 2,504 first haplotypes against the
-2,504 others (the AATS real-vs-synthetic step).
+2,504 others (the AATS real-vs-synthetic step). "genotypes" is the same
+all-vs-all search on 5,000 unphased individuals x 10,000 SNPs by allele-count
+(L1) distance, as the privacy metrics compare genotypes, against plink 1.9's
+``--distance allele-ct``.
 """
 
 import shutil
@@ -142,3 +145,44 @@ def test_aats_faiss(benchmark, data):
     benchmark.name = "faiss pipeline (4 IndexBinaryFlat searches)"
     codes = as_bytes(h)
     benchmark(faiss_aats, codes[:2504], codes[2504:])
+
+
+@pytest.fixture(scope="module")
+def genotypes():
+    from genofast import GenotypeMatrix
+
+    rng = np.random.default_rng(3)
+    return GenotypeMatrix.from_numpy(rng.binomial(2, rng.uniform(0.05, 0.5, 10_000), (5000, 10_000)).astype(np.int8))
+
+
+def genofast_genotype_neighbours(g):
+    from genofast.metrics import quality
+
+    return kernels.nearest_neighbors(quality.distance_bits(g), None, 1)  # the thermometer code, then the search
+
+
+def test_genotypes_genofast(benchmark, genotypes):
+    benchmark.group = "genotypes all-vs-all NN k=1 (allele-count distance), 5,000 x 10,000"
+    benchmark.name = "genofast distance_bits + nearest_neighbors"
+    benchmark(genofast_genotype_neighbours, genotypes)
+
+
+def plink_allele_ct(prefix, out, n):
+    subprocess.run(["plink1.9", "--bfile", str(prefix), "--distance", "square", "bin", "allele-ct", "--threads", "2",
+                    "--allow-no-sex", "--out", str(out)], check=True, capture_output=True)
+    d = np.fromfile(f"{out}.dist.bin", dtype=np.float64).reshape(n, n)
+    np.fill_diagonal(d, np.inf)
+    return d.min(1)
+
+
+def test_genotypes_plink(benchmark, genotypes, plink_files):
+    from bed_reader import to_bed
+
+    benchmark.group = "genotypes all-vs-all NN k=1 (allele-count distance), 5,000 x 10,000"
+    benchmark.name = "plink 1.9 --distance allele-ct"
+    prefix = plink_files / "genotypes"
+    ids = np.array([f"i{i}" for i in range(len(genotypes))])
+    to_bed(prefix.with_suffix(".bed"), genotypes.to_numpy(), properties={"fid": ids, "iid": ids})
+    d = benchmark.pedantic(plink_allele_ct, (prefix, plink_files / "genotypes.out", len(genotypes)), rounds=1,
+                           iterations=1)
+    np.testing.assert_array_equal(d, genofast_genotype_neighbours(genotypes)[0][:, 0])
