@@ -252,3 +252,15 @@ def test_haplotypes_and_genotypes_are_not_compared(rng):
                  lambda: metrics.quality.distance_distributions(g, h)):
         with pytest.raises(ValueError, match="compare like with like"):
             call()
+    with pytest.raises(ValueError, match="AATS needs at least 2 synthetic individuals"):
+        metrics.aats(g, g[:1])
+
+
+def test_genotype_distances_with_a_snp_missing_everywhere(rng):
+    """A SNP with no call in a set takes dosage 0 there (nothing to count a most frequent dosage from)."""
+    from genofast import GenotypeMatrix
+
+    real, syn = _genotypes(rng, 30, 20), _genotypes(rng, 25, 20)
+    real[:, 4] = -1
+    got = metrics.aats(GenotypeMatrix.from_numpy(real), GenotypeMatrix.from_numpy(syn))
+    np.testing.assert_array_equal(got.d_real_syn, _l1(np.where(real < 0, 0, real), syn).min(1))

@@ -145,10 +145,13 @@ def aats(real, synthetic, tie: str = "strict") -> AATSResult:
     """
     if tie not in TIE_RULES:
         raise ValueError(f"tie must be one of {TIE_RULES}, got {tie!r}")
+    from ..matrix import GenotypeMatrix
+
+    unit = "individuals" if isinstance(real, GenotypeMatrix) else "haplotypes"
     real, synthetic = _sets(real, synthetic)
     for name, x in (("real", real), ("synthetic", synthetic)):
         if _rows(x) < 2:
-            raise ValueError(f"AATS needs at least 2 {name} haplotypes (nearest neighbour excludes itself)")
+            raise ValueError(f"AATS needs at least 2 {name} {unit} (nearest neighbour excludes itself)")
     d_ts, _, d_st = _nearest(real, synthetic, column_min=True)
     d_tt, _ = _nearest(real, None)
     d_ss, _ = _nearest(synthetic, None)
