@@ -132,6 +132,37 @@ def test_errors_are_one_line_without_traceback(tiny, monkeypatch, args, message)
     assert "Traceback" not in r.output
 
 
+@pytest.mark.skipif(__import__("shutil").which("beagle") is None, reason="beagle is not installed")
+def test_phase_writes_haplotypes_that_sum_to_the_genotypes(tmp_path):
+    from genofast.simulate import simulate
+
+    g = simulate(n_haplotypes=120, n_snps=200, seed=2).haplotypes.to_genotypes()
+    io.write(tmp_path / "g.bed", g)
+    r = run("phase", tmp_path / "g.bed", "--out", tmp_path / "h.vcf.gz", "--threads", "1")
+    assert r.exit_code == 0, r.output
+    h = io.read(tmp_path / "h.vcf.gz")
+    assert isinstance(h, HaplotypeMatrix) and "phased 60 samples x 200 SNPs into 120 haplotypes" in r.output
+    np.testing.assert_array_equal(h.to_genotypes().to_numpy(), g.to_numpy())
+
+
+def test_phase_checks_before_beagle_runs(tiny, tmp_path, monkeypatch):
+    from genofast.impute import beagle
+
+    g = HaplotypeMatrix.from_numpy(np.zeros((4, 5), np.uint8)).to_genotypes()
+    io.write(tmp_path / "g.bed", g)
+    r = run("phase", tmp_path / "g.bed", "--out", tmp_path / "h.bed")
+    assert r.exit_code == 1 and "PLINK .bed holds unphased genotypes" in r.output
+    monkeypatch.setattr(beagle.shutil, "which", lambda name: None)
+    r = run("phase", tmp_path / "g.bed", "--out", tmp_path / "h.vcf.gz")
+    assert r.exit_code == 1 and "the beagle command is not installed" in r.output
+    monkeypatch.setattr(beagle, "beagle_command", lambda jar=None: ["false"])
+    r = run("phase", tiny / "train.hapt", "--out", tmp_path / "h.vcf.gz")
+    assert r.exit_code == 1 and "already phased haplotypes; nothing to phase" in r.output
+    r = run("phase", tmp_path / "g.bed", "--out", tmp_path / "h.vcf.gz")  # Beagle "fails": exit 1, no log
+    assert r.exit_code == 1 and "Beagle failed (exit 1)" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "h.vcf.gz").exists()
+
+
 def test_evaluate_compares_unphased_genotypes_with_paired_synthetic_haplotypes(tmp_path, rng):
     from genofast import metrics
 
@@ -159,10 +190,12 @@ def test_training_on_unphased_data_says_where_and_what_to_do(tmp_path):
     (tmp_path / "u.vcf").write_text("\n".join(lines) + "\n")
     r = run("train", tmp_path / "u.vcf", "--out", tmp_path / "m.st", "--epochs", "1")
     assert r.exit_code == 1 and "Traceback" not in r.output
-    assert "line 5: site 1:20, sample S2: unphased genotype" in " ".join(r.output.split())
+    text = " ".join(r.output.split())
+    assert "line 5: site 1:20, sample S2: unphased genotype" in text
+    assert f"phase them first: genofast phase {tmp_path / 'u.vcf'} --out phased.vcf.gz" in text.replace("\n", "")
     io.write_plink(tmp_path / "g.bed", GenotypeMatrix.from_numpy(np.array([[0, 1], [2, 1]], dtype=np.int8)))
     r = run("train", tmp_path / "g.bed", "--out", tmp_path / "m.st", "--epochs", "1")
-    assert r.exit_code == 1 and "phase them first" in " ".join(r.output.split())
+    assert r.exit_code == 1 and "phase them first: genofast phase" in " ".join(r.output.split())
     assert not (tmp_path / "m.st").exists()
 
 

@@ -164,12 +164,17 @@ def _read_haplotypes(path: Path, legend: Optional[Path] = None):
     from .. import io
     from ..matrix import HaplotypeMatrix
 
+    hint = f"phase them first: genofast phase {path} --out phased.vcf.gz (Beagle)"
     if io._kind(path) == "vcf":  # the reader stops at the first unphased call and names its line, site and sample
-        return io.read_vcf(path, phased=True)
+        try:
+            return io.read_vcf(path, phased=True)
+        except ValueError as e:
+            if "unphased genotype where phased data are required" in str(e):
+                raise ValueError(f"{e}; {hint}") from None
+            raise
     m = _read(path, legend)
     if not isinstance(m, HaplotypeMatrix):
-        raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes (phase them "
-                         "first, e.g. with shapeit4 or Beagle)")
+        raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes ({hint})")
     return m
 
 

@@ -185,3 +185,39 @@ def _print_dosage_r2(result) -> None:
     if len(r2):
         console.print(f"DR2 over the {len(r2)} sites with imputed calls: median {np.median(r2):.3f}, "
                       f"{np.mean(r2 >= 0.8):.0%} at 0.8 or more")
+
+
+@command
+def phase(data: Path = typer.Argument(..., help="Unphased genotypes (.vcf[.gz], .bed, EIGENSTRAT .geno, .npz)."),
+          out: Path = typer.Option(..., "--out", help="Phased haplotypes (.vcf[.gz], .hapt[.gz], .npz, .zarr)."),
+          seed: int = SEED, threads: Optional[int] = THREADS):
+    """Phase unphased genotypes into haplotypes with Beagle 5.4, for train (needs the beagle command).
+
+    No reference panel: Beagle phases the cohort from the haplotypes its samples share, and fills missing calls
+    while it does; every called genotype is kept.
+    """
+    import os
+
+    from .. import io
+    from ..impute.beagle import beagle_command, phase_with_beagle
+    from ..matrix import HaplotypeMatrix
+    from ..models._base import check_seed
+
+    check_seed(seed, "--seed")
+    if io._kind(out, writing=True) == "plink":
+        raise ValueError(f"{out}: PLINK .bed holds unphased genotypes; write the haplotypes as .vcf[.gz], .hapt[.gz], "
+                         ".npz or .zarr")
+    _check_output(out)
+    beagle_command()  # installed? before reading the data
+    g = _read(data)
+    if isinstance(g, HaplotypeMatrix):
+        raise ValueError(f"{data}: already phased haplotypes; nothing to phase")
+    with console.status(f"phasing {g.n_samples} samples x {g.n_snps} SNPs with Beagle"):
+        try:
+            run = phase_with_beagle(g, seed=seed % 2**31, nthreads=threads or os.cpu_count() or 1)
+        except RuntimeError as e:  # one line: the failure and the last line of Beagle's log
+            lines = [line for line in str(e).splitlines() if line.strip()]
+            raise RuntimeError(" ".join(dict.fromkeys([lines[0], lines[-1]]))) from None
+    io.write(out, run.haplotypes)
+    console.print(f"phased {g.n_samples} samples x {g.n_snps} SNPs into {run.haplotypes.n_haplotypes} haplotypes "
+                  f"in {run.seconds:.0f} s (Beagle peak memory {run.peak_mib:.0f} MiB); wrote {out}")

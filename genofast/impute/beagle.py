@@ -1,7 +1,8 @@
-"""Beagle 5.4 as the population-based baseline: any unphased cohort, or the trio data without the pedigree.
+"""Beagle 5.4: phasing, and the population-based imputation baseline (any unphased cohort, or trios).
 
-:func:`impute_genotypes_with_beagle` fills the missing calls of any cohort;
-:func:`impute_with_beagle` runs it on trios.
+:func:`phase_with_beagle` phases an unphased cohort into haplotypes (what
+the generative models train on); :func:`impute_genotypes_with_beagle` fills
+the missing calls of any cohort; :func:`impute_with_beagle` runs it on trios.
 
 Beagle 5 does not read pedigrees; given fathers, mothers and children as one
 unphased VCF it phases everyone and fills the sporadic missing calls from
@@ -79,6 +80,31 @@ class BeagleRun:
     peak_mib: float
 
 
+def _beagle(genotypes: GenotypeMatrix, seed: int, nthreads: int, jar, workdir):
+    """Beagle run on ``genotypes``: (its phased output as haplotypes in the input's sample order, seconds, peak
+    MiB), after checking that it wrote back the samples and SNPs it was given."""
+    from ..io import read_vcf, write_vcf
+
+    cmd = beagle_command(jar)
+    genotypes = genotypes.to("cpu")
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        vcf = Path(tmp) / "input.vcf.gz"
+        write_vcf(vcf, genotypes)
+        out = Path(tmp) / "beagle"
+        seconds, peak = run_beagle([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"], out)
+        result = read_vcf(f"{out}.vcf.gz", phased=True)
+    written, returned = list(map(str, genotypes.ids)), [str(i).rsplit("_", 1)[0] for i in result.ids[::2]]
+    if sorted(written) != sorted(returned):
+        lost = sorted(set(written) - set(returned))[:5]
+        extra = sorted(set(returned) - set(written))[:5]
+        raise RuntimeError(f"Beagle returned other samples than it was given (missing {lost}, unexpected {extra})")
+    if result.n_snps != genotypes.n_snps or not np.array_equal(result.variants.position, genotypes.variants.position):
+        raise RuntimeError(f"Beagle returned {result.n_snps} SNPs for {genotypes.n_snps}, or at other positions")
+    order = {s: k for k, s in enumerate(returned)}
+    rows = np.array([[2 * order[s], 2 * order[s] + 1] for s in written], dtype=np.int64).reshape(-1)
+    return result[rows], seconds, peak
+
+
 def impute_genotypes_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nthreads: int = 1,
                                  jar: str | None = None, workdir=None) -> BeagleRun:
     """Fill the missing calls of unphased genotypes with Beagle 5.4, without a reference panel.
@@ -89,26 +115,28 @@ def impute_genotypes_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nt
     Errors say whether Beagle is missing, failed (with the end of its log) or
     wrote back other samples or SNPs than it was given.
     """
-    from ..io import read_vcf, write_vcf
+    haplotypes, seconds, peak = _beagle(genotypes, seed, nthreads, jar, workdir)
+    return BeagleRun(haplotypes.to_genotypes().to_numpy().astype(np.int8), seconds, peak)
 
-    cmd = beagle_command(jar)
-    genotypes = genotypes.to("cpu")
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        vcf = Path(tmp) / "input.vcf.gz"
-        write_vcf(vcf, genotypes)
-        out = Path(tmp) / "imputed"
-        seconds, peak = run_beagle([*cmd, f"gt={vcf}", f"out={out}", f"nthreads={nthreads}", f"seed={seed}"], out)
-        result = read_vcf(f"{out}.vcf.gz", phased=False)
-    written, returned = list(genotypes.ids), list(map(str, result.ids))
-    if sorted(written) != sorted(returned):
-        lost = sorted(set(written) - set(returned))[:5]
-        extra = sorted(set(returned) - set(written))[:5]
-        raise RuntimeError(f"Beagle returned other samples than it was given (missing {lost}, unexpected {extra})")
-    if result.n_snps != genotypes.n_snps or not np.array_equal(result.variants.position, genotypes.variants.position):
-        raise RuntimeError(f"Beagle returned {result.n_snps} SNPs for {genotypes.n_snps}, or at other positions")
-    order = {s: k for k, s in enumerate(returned)}
-    calls = result.to_numpy()[[order[s] for s in written]]
-    return BeagleRun(calls.astype(np.int8), seconds, peak)
+
+@dataclass(frozen=True)
+class PhasedRun:
+    """Haplotypes Beagle phased, rows 2i and 2i + 1 the two of sample i in the input's order, and the run's cost
+    (as :class:`BeagleRun`)."""
+
+    haplotypes: object  # HaplotypeMatrix
+    seconds: float
+    peak_mib: float
+
+
+def phase_with_beagle(genotypes: GenotypeMatrix, *, seed: int = 0, nthreads: int = 1, jar: str | None = None,
+                      workdir=None) -> PhasedRun:
+    """Phase unphased genotypes with Beagle 5.4, without a reference panel: the haplotypes the generative models
+    train on. Missing calls come back filled (Beagle imputes them while phasing); every called genotype is kept,
+    so the two haplotypes of a sample sum to its dosage wherever it was called. Errors as
+    :func:`impute_genotypes_with_beagle`'s."""
+    haplotypes, seconds, peak = _beagle(genotypes, seed, nthreads, jar, workdir)
+    return PhasedRun(haplotypes, seconds, peak)
 
 
 def impute_with_beagle(trios: Trios, *, seed: int = 0, nthreads: int = 2, jar: str | None = None,
