@@ -133,6 +133,19 @@ def test_labels_from_files_and_ids(tmp_path):
         population.read_labels(tsv, "pop_x")
 
 
+def test_labels_from_an_eigenstrat_ind_file(tmp_path, shared_data):
+    ind = tmp_path / "x.ind"
+    ind.write_text("  HG1   M  Han\nHG2 U\tYoruba\n")
+    assert population.read_labels(ind) == {"HG1": "Han", "HG2": "Yoruba"}
+    ind.write_text("HG1 M Han\nHG2 U\n")
+    with pytest.raises(ValueError, match="x.ind, line 2: expected 'sample sex population', got 2 fields"):
+        population.read_labels(ind)
+    # the real file's populations are the .fam's first column (its README: they match)
+    ho = shared_data / "humanorigins249" / "HumanOrigins249_tiny"
+    fam = [line.split() for line in ho.with_suffix(".fam").read_text().splitlines()]
+    assert population.read_labels(ho.with_suffix(".ind")) == {r[1]: r[0] for r in fam}
+
+
 def test_split_and_nearest_neighbour_assignment(rng):
     real = HaplotypeMatrix.from_numpy(rng.integers(0, 2, (30, 70)))
     labels = np.array(["X", "Y", "Z"] * 10)

@@ -84,7 +84,8 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
              holdout: Optional[Path] = typer.Option(None, help="Held-out real data, for privacy loss."),
              classifiers: bool = typer.Option(True, help="Train real-vs-synthetic classifiers."),
              labels: Optional[Path] = typer.Option(None, help="Population labels of the real samples (tsv with "
-                                                   "a header: sample, then super_pop): per-population statistics."),
+                                                   "a header: sample, then super_pop; or an EIGENSTRAT .ind): "
+                                                   "per-population statistics."),
              embeddings: bool = typer.Option(False, help="Add UMAP and Isomap views beside the PCA (slower)."),
              privacy_subsamples: int = typer.Option(1, help="Average the privacy loss over this many seeded draws "
                                                     "of the larger of the real and held-out sets."),

@@ -30,13 +30,22 @@ def read_labels(path, column: str = "super_pop") -> dict:
 
     Reads a tab-separated file with a header (``sample``, then label columns,
     as 1000 Genomes panels and yelmen805's ``labels.tsv``) and returns the
-    ``column`` label; or a headerless two-column CSV (``key,label``, as
-    HumanOrigins' ``HO_superpopulations``, population -> super-population).
+    ``column`` label; a headerless two-column CSV (``key,label``, as
+    HumanOrigins' ``HO_superpopulations``, population -> super-population);
+    or an EIGENSTRAT ``.ind`` file (sample, sex, population; whitespace-separated),
+    sample -> population.
     """
     path = Path(path)
     text = path.read_text(encoding="utf-8").splitlines()
     if not text:
         raise ValueError(f"{path}: empty label file")
+    if path.name.lower().endswith(".ind"):
+        out = {}
+        for line, r in enumerate((t.split() for t in text), start=1):
+            if len(r) != 3:
+                raise ValueError(f"{path}, line {line}: expected 'sample sex population', got {len(r)} fields")
+            out[r[0]] = r[2]
+        return out
     if "\t" in text[0]:
         rows = list(csv.reader(text, delimiter="\t"))
         header = rows[0]
