@@ -14,6 +14,7 @@ from ..matrix import GenotypeMatrix, HaplotypeMatrix
 from ..metrics import population, quality
 from . import scoring as _scores
 
+# Every report of haplotypes has these; one of unphased genotypes has no "kmers" (motifs need phase).
 SECTIONS = ("summary", "allele-frequencies", "linkage-disequilibrium", "pca", "distances", "kmers",
             "three-point", "classifiers", "privacy", "overview")
 # Present only when asked for: labels given, embeddings=True, scans given, training traces given.
