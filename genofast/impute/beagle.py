@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..matrix import GenotypeMatrix
+from ..matrix import GenotypeMatrix, HaplotypeMatrix
 from .trios import Trios
 
 
@@ -124,7 +124,7 @@ class PhasedRun:
     """Haplotypes Beagle phased, rows 2i and 2i + 1 the two of sample i in the input's order, and the run's cost
     (as :class:`BeagleRun`)."""
 
-    haplotypes: object  # HaplotypeMatrix
+    haplotypes: HaplotypeMatrix
     seconds: float
     peak_mib: float
 
