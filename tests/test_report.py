@@ -209,9 +209,18 @@ def test_evaluate_names_each_lengthy_stage_as_it_starts(tmp_path, rng):
     stages = []
     r = genofast.evaluate(train, {"s": syn}, out=tmp_path / "r.html", holdout=holdout, classifiers=False,
                           stage=stages.append)
-    assert stages == ["statistics of the real set", "LD decay (s)", "PCA (s)", "distance histograms (s)",
-                      "k-mers (s)", "AATS (s)", "LD fidelity (s)", "3-point correlations (s)", "privacy loss (s)",
-                      "writing the report"]
+    names = ["statistics of the real set", "LD decay (s)", "PCA (s)", "distance histograms (s)", "k-mers (s)",
+             "AATS (s)", "LD fidelity (s)", "3-point correlations (s)", "privacy loss (s)", "writing the report"]
+    assert stages == [f"{n}, {k} of 10" for k, n in enumerate(names, start=1)]
+    # the count matches what runs, whichever statistics the options add or remove
+    geno = pop.to_genotypes()
+    for real, sets, options in ((geno[:45], {"a": geno[45:60], "b": pop[120:]},
+                                 dict(populations=np.repeat(["X", "Y", "Z"], 15), n_splits=2)),
+                                (train[:, :2], {"s": syn[:, :2]}, dict(classifiers=False, holdout=holdout[:, :2]))):
+        seen = []
+        genofast.evaluate(real, sets, stage=seen.append, **options)
+        total = len(seen)
+        assert [s.rsplit(", ", 1)[1] for s in seen] == [f"{k} of {total}" for k in range(1, total + 1)]
     plain = genofast.evaluate(train, {"s": syn}, holdout=holdout, classifiers=False)
     assert r.table["s"].keys() == plain.table["s"].keys()
     for k, v in plain.table["s"].items():

@@ -76,8 +76,8 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     privacy_subsamples : the privacy loss averaged over this many seeded draws of the larger of ``real`` and
         ``holdout`` (:func:`genofast.metrics.privacy_loss`'s ``subsamples``); one draw's estimate varies by about
         0.015 on a few thousand haplotypes.
-    stage : optional callable, given a short description (e.g. ``"PCA (RBM)"``) as each lengthy statistic starts:
-        ``genofast evaluate`` shows it beside its spinner.
+    stage : optional callable, given a short description and how far the run is (e.g. ``"PCA (RBM), 3 of 23"``)
+        as each lengthy statistic starts: ``genofast evaluate`` shows it beside its spinner.
     """
     from ..models._base import check_int
 
@@ -127,7 +127,12 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
-    stage("statistics of the real set")
+    # how many stages ``stage`` hears of: the real set's statistics, each set's statistics below, the report
+    per_set = (6 - geno + (labels is not None) + 2 * embeddings + (real.n_snps >= 3) + bool(classifiers)
+               + (holdout is not None))
+    total, done = 1 + per_set * len(synthetic) + (out is not None), iter(range(1, 1 << 62))
+    announce = lambda what: stage(f"{what}, {next(done)} of {total}")  # noqa: E731
+    announce("statistics of the real set")
     real_ld = quality.ld_matrix(real, region)
     triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
@@ -141,7 +146,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                 raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
 
             def step(what, fn, *args, **kwargs):  # tells ``stage`` what starts, then runs it
-                stage(f"{what} ({name})")
+                announce(f"{what} ({name})")
                 return fn(*args, **kwargs)
 
             d = {"af": quality.compare_allele_frequencies(real, syn),
@@ -187,7 +192,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
         result.report = Path(out)
         from .page import write_report
 
-        stage("writing the report")
+        announce("writing the report")
         write_report(result, real, real_ld, tie, labels)
     return result
 
