@@ -109,15 +109,15 @@ def write_report(result, real, real_ld, tie: str, labels) -> None:
     rates = ", ".join(f"{n} {100 * r:.2f}%" for n, r in result.missing_rates.items())
     missing = (
         f"Missing calls: {rates}. The sets are unphased genotypes (dosages 0, 1, 2): allele frequencies are "
-        "dosage / 2 over called individuals, r² the squared correlation of dosages over individuals called at both SNPs, 3-point "
-        "correlations over individuals called at all three SNPs; PCA and classifiers replace a missing call by the "
-        "real SNP mean. Distances count the allele copies in which two individuals differ (L1 on dosages), a "
-        "missing call at the set's most frequent dosage. Haplotype motifs (k-mers) need phased haplotypes and "
-        "are left out." if geno else
+        "dosage / 2 over called individuals, r² the squared correlation of dosages over individuals called at "
+        "both SNPs, 3-point correlations over individuals called at all three SNPs; PCA and classifiers replace a "
+        "missing call by the real SNP mean. Distances count the allele copies in which two individuals differ (L1 "
+        "on dosages), a missing call at the set's most frequent dosage. Haplotype motifs (k-mers) need phased "
+        "haplotypes and are left out." if geno else
         f"Missing alleles: {rates}. Frequencies and r² are computed over called alleles (r² over haplotypes "
-        "called at both SNPs), k-mers over haplotypes called across the window, 3-point correlations over haplotypes called at all "
-        "three SNPs; PCA and classifiers replace a missing allele by the real SNP mean; distances and privacy "
-        "metrics by the set's major allele.")
+        "called at both SNPs), k-mers over haplotypes called across the window, 3-point correlations over "
+        "haplotypes called at all three SNPs; PCA and classifiers replace a missing allele by the real SNP mean; "
+        "distances and privacy metrics by the set's major allele.")
     summary = [f"Real set: {len(real)} {unit} x {real.n_snps} SNPs. Synthetic sets: "
                + ", ".join(f"{n} ({d['aats'].d_syn_real.size} {unit})" for n, d in details.items()) + ".",
                missing,
