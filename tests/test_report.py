@@ -61,6 +61,8 @@ def test_report_on_unphased_genotypes(tmp_path, rng):
         genofast.evaluate(h[:200], real)
     with pytest.raises(ValueError, match="has 199 haplotypes, an odd number"):
         genofast.evaluate(real, hap[:199])
+    with pytest.raises(ValueError, match="selection scans need phased haplotypes"):
+        genofast.evaluate(real, hap, scans=object())  # refused before any scan is read
     # per population: labels per individual, synthetic ones by the nearest real individual (L1)
     labels = np.repeat(["A", "B"], 50)
     r = genofast.evaluate(real, hap, populations=labels, classifiers=False)
