@@ -72,9 +72,11 @@ def most_frequent_genotype(genotypes) -> Imputed:
     """
     if not isinstance(genotypes, GenotypeMatrix):
         genotypes = GenotypeMatrix.from_numpy(_dosages(genotypes, "genotypes"))
+    from ..metrics.quality import genotype_counts
+
     genotypes = genotypes.to("cpu")
     g = genotypes.to_numpy()
-    counts = np.stack([(g == k).sum(axis=0) for k in range(3)])  # 3 x SNPs
+    counts = genotype_counts(genotypes)
     empty = (counts.sum(axis=0) == 0) & (g.shape[0] > 0)
     if empty.any():
         j = int(np.argmax(empty))

@@ -216,14 +216,15 @@ def complete(haplotypes) -> HaplotypeMatrix:
     return h.fill_missing(major_alleles(h)) if h.has_missing else h
 
 
-def genotype_modes(genotypes) -> np.ndarray:
-    """Per SNP, the most frequent called dosage (the lowest on a tie; 0 where nothing is called)."""
+def genotype_counts(genotypes) -> np.ndarray:
+    """3 x SNPs: how many called genotypes have dosage 0, 1 and 2 at each SNP (missing calls counted in none).
+    ``counts.argmax(0)`` is each SNP's most frequent dosage, the lowest on a tie."""
     g = _matrix(genotypes)
     counts = np.zeros((3, g.n_snps), dtype=np.int64)
     for values, called in _chunks(g):
         for d in range(3):
             counts[d] += ((values == d) & called).sum(0)
-    return counts.argmax(0).astype(np.int8)
+    return counts
 
 
 def distance_bits(data) -> HaplotypeMatrix:
@@ -241,12 +242,10 @@ def distance_bits(data) -> HaplotypeMatrix:
     m = _matrix(data)
     if not isinstance(m, GenotypeMatrix):
         return complete(m)
-    fill = genotype_modes(m) if m.has_missing else None
+    fill = genotype_counts(m).argmax(0).astype(np.int8) if m.has_missing else None  # 0 where nothing is called
     words = []
-    for r0 in range(0, len(m), _CHUNK_ROWS):
-        d = m[r0 : r0 + _CHUNK_ROWS].to_numpy()
-        if fill is not None:
-            d = np.where(d < 0, fill, d)
+    for values, called in _chunks(m):
+        d = values if fill is None else np.where(called, values, fill)
         words.append(kernels.pack_haplotypes(np.concatenate([d >= 1, d == 2], axis=1).view(np.uint8)))
     words = np.concatenate(words) if words else np.zeros((0, kernels.haplotype_words(2 * m.n_snps)), np.uint64)
     return HaplotypeMatrix(words, 2 * m.n_snps, ids=m.ids)
