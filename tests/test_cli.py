@@ -41,6 +41,17 @@ def test_help_reflows_docstring_paragraphs(monkeypatch):
                         r"\(trios\)\.$", line.strip(" │")) for line in r.output.splitlines())
 
 
+@pytest.mark.parametrize("cmd", ["demo", "simulate", "train", "generate", "evaluate", "impute", "phase", "info"])
+def test_help_leaves_room_for_the_descriptions_at_80_columns(monkeypatch, cmd):
+    """Option descriptions start by column 48: with --model's eight choices as its type and --no-X columns
+    beside the flags, train's started at column 62, 18 characters wide, and its help ran to 175 lines."""
+    monkeypatch.setenv("COLUMNS", "80")
+    r = run(cmd, "--help")
+    assert max(len(line) for line in r.output.splitlines()) <= 80
+    row = next(line for line in r.output.splitlines() if "Show this message and exit." in line)
+    assert row.index("Show this message") <= 48, row
+
+
 def test_info(tiny):
     r = run("info", tiny / "train.hapt")
     assert r.exit_code == 0
@@ -111,6 +122,59 @@ def test_simulate(tmp_path):
     assert h.shape == (60, 200)
     np.testing.assert_array_equal(io.read_hapt(tmp_path / "sim" / "simulated.hapt").to_numpy(), h.to_numpy())
     assert len((tmp_path / "sim" / "populations.txt").read_text().splitlines()) == 60
+
+
+def test_train_with_holdout_reports_privacy_loss(tiny):
+    from genofast.models import RBM
+
+    h = io.read_hapt(tiny / "train.hapt")
+    io.write_hapt(tiny / "fit.hapt", h[:90])
+    io.write_hapt(tiny / "held.hapt", h[90:])
+    ckpt = tiny / "m.safetensors"
+    r = run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "2",
+            "--eval-every", "1", "--k", "5", "--hidden", "8", "--device", "cpu")
+    assert r.exit_code == 0, r.output
+    m = RBM.load(ckpt)
+    row = next(row for row in m.trace if row["epoch"] == m.best_epoch)
+    assert len(m.trace) == 2 and all("privacy_loss" in row for row in m.trace)
+    flat = " ".join(r.output.split())
+    assert f"kept epoch {m.best_epoch} of 2: AATS {row['aats']:.3f}" in flat
+    assert f"privacy loss {row['privacy_loss']:.3f}" in flat
+    # without a held-out set the summary says how to get the figure
+    r = run("train", tiny / "fit.hapt", "--out", tiny / "n.safetensors", "--epochs", "1", "--eval-every", "1",
+            "--k", "5", "--hidden", "8", "--device", "cpu")
+    assert r.exit_code == 0 and "(privacy loss: train with --holdout)" in " ".join(r.output.split())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "markov"], "--holdout is scored at the evaluations of an rbm"),
+    (["--eval-every", "0"], "--eval-every 0 turns them off"),
+    (["--holdout", "missing.hapt"], "no such file"),
+    (["--holdout", "narrow.hapt"], "--holdout needs every SNP of the training data"),
+])
+def test_train_refuses_bad_holdout(tiny, monkeypatch, args, message):
+    monkeypatch.chdir(tiny)
+    io.write_hapt(tiny / "held.hapt", io.read_hapt(tiny / "train.hapt")[:10])
+    io.write_hapt(tiny / "narrow.hapt", io.read_hapt(tiny / "train.hapt")[:10, :30])
+    r = run("train", "train.hapt", "--out", "m.safetensors", "--holdout", "held.hapt", "--epochs", "1", *args)
+    assert r.exit_code == 1 and message in " ".join(r.output.split()), r.output
+    assert not (tiny / "m.safetensors").exists()
+
+
+def test_train_warns_of_memorisation(capsys):
+    from types import SimpleNamespace
+
+    from genofast.cli import models
+
+    row = dict(epoch=10, aats=0.54, aa_truth=0.86, aa_syn=0.23, target_truth=0.46, target_syn=0.5, af_r=0.99,
+               ld_r=0.2, three_point_r=0.1)
+    for loss, warned in ((0.02, False), (models.PRIVACY_LOSS_WARNING + 0.01, True)):
+        models._kept(SimpleNamespace(trace=[dict(row, privacy_loss=loss)], best_epoch=10, epoch=20))
+        out = " ".join(capsys.readouterr().out.split())
+        assert "kept epoch 10 of 20: AATS 0.540 (AA_truth 0.860, AA_syn 0.230" in out
+        assert f"privacy loss {loss:.3f}" in out and ("has memorised its training individuals" in out) == warned
+    models._kept(SimpleNamespace(trace=[], best_epoch=None, epoch=20))  # trained without evaluations: nothing
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(

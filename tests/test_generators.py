@@ -524,6 +524,17 @@ def test_resume_is_bit_identical_and_save_load_round_trips(cls, options, haploty
     assert np.array_equal(a.to_numpy(), b.to_numpy()) and list(a.ids) == [f"{cls.kind}{i}.B" for i in range(9)]
 
 
+@pytest.mark.parametrize("cls", FAMILIES)
+def test_holdout_adds_privacy_loss_to_the_trace(cls, haplotypes, rng, tmp_path):
+    held = (rng.random((30, N_SNPS)) < np.linspace(0.1, 0.9, N_SNPS)).astype(np.uint8)
+    path = tmp_path / "m.safetensors"
+    m = tiny(cls).fit(haplotypes, epochs=2, seed=2, eval_every=1, n_eval=30, holdout=held, checkpoint=path)
+    assert [r["epoch"] for r in m.trace] == [1, 2] and all(-1 <= r["privacy_loss"] <= 1 for r in m.trace)
+    assert same_trace(load(path).trace, m.trace)
+    with pytest.raises(ValueError, match="held-out haplotypes have 3 SNPs"):
+        tiny(cls).fit(haplotypes, epochs=1, eval_every=1, holdout=held[:, :3])
+
+
 @pytest.mark.parametrize("cls", [WGAN, GMMN])
 def test_second_phase_divides_the_generator_learning_rate_by_ten(cls, haplotypes):
     def lrs(m):

@@ -103,6 +103,84 @@ def test_evaluator_classifier_criterion(rng):
     assert near == max(ref.delta.values())
 
 
+def test_evaluator_privacy_loss_equals_direct_numpy(rng):
+    from reference import aats as ref_aats
+
+    data = rng.integers(0, 2, (700, 30), dtype=np.uint8)  # nearest neighbours about 8 SNPs apart
+    train, held = data[:400], data[400:550]  # as many held-out rows as the evaluation compares: no subsample
+    ev = Evaluator(train, 150, seed=4, holdout=held)
+    real = ev.real.to_numpy()
+    unseen = data[550:]
+    copier = real.copy()  # a "model" that hands out the rows it is compared with
+    copier[np.arange(150), rng.integers(0, 30, 150)] ^= 1  # not exact copies: one allele off each
+    for syn, sign in ((unseen, 0), (copier, 1)):
+        row = ev(HaplotypeMatrix.from_numpy(syn), 1)
+        expect = ref_aats(held, syn)[2] - ref_aats(real, syn)[2]
+        assert row["privacy_loss"] == pytest.approx(expect, abs=1e-12)
+        assert (row["privacy_loss"] > 0.3) if sign else (abs(row["privacy_loss"]) < 0.1)
+    assert "privacy_loss" not in Evaluator(train, 150, seed=4)(HaplotypeMatrix.from_numpy(unseen), 1)
+
+
+def test_privacy_loss_weight():
+    # counted only when weighted, and only above 0: leaning toward the held-out set is no privacy cost
+    w = check_weights({"privacy_loss": 2.0})
+    assert score(dict(TRACE[2], privacy_loss=0.1), WEIGHTS) == pytest.approx(0.38)
+    assert score(dict(TRACE[2], privacy_loss=0.1), w) == pytest.approx(0.38 + 0.2)
+    assert score(dict(TRACE[2], privacy_loss=-0.1), w) == pytest.approx(0.38)
+    assert score(dict(TRACE[2], privacy_loss=float("nan")), w) == pytest.approx(0.38 + 2.0)
+    # it can overturn the choice: epoch 15 (0.38) leaks 0.3, epoch 10 (0.47) nothing
+    marked = [dict(r, privacy_loss=p) for r, p in zip(TRACE, (0.0, 0.0, 0.3, 0.5))]
+    assert best(marked, WEIGHTS)["epoch"] == 15 and best(marked, w)["epoch"] == 10
+    with pytest.raises(ValueError, match="privacy_loss needs held-out haplotypes"):
+        Evaluator(np.zeros((10, 5), np.uint8), 4, seed=0, weights=w)
+
+
+def test_fit_with_holdout_records_privacy_loss(rng, tmp_path):
+    data = _structured(rng, 900, 40)
+    held = HaplotypeMatrix.from_numpy(data[700:])
+    m = RBM(40, 16, training="rdm", k=20, n_chains=64, batch_size=64, lr=3e-3)
+    m.fit(data[:700], epochs=4, seed=2, eval_every=2, n_eval=200, holdout=held, select={"privacy_loss": 1.0},
+          checkpoint=tmp_path / "m.safetensors")
+    assert all(-1 <= row["privacy_loss"] <= 1 for row in m.trace) and len(m.trace) == 2
+    assert m.best_epoch == best(m.trace, check_weights({"privacy_loss": 1.0}))["epoch"]
+    assert RBM.load(tmp_path / "m.safetensors").trace == m.trace
+    # the evaluations draw the same samples with or without a held-out set: only the extra criterion differs
+    plain = RBM(40, 16, training="rdm", k=20, n_chains=64, batch_size=64, lr=3e-3)
+    plain.fit(data[:700], epochs=4, seed=2, eval_every=2, n_eval=200)
+    assert [{k: v for k, v in r.items() if k not in ("privacy_loss", "score")} for r in m.trace] == \
+        [{k: v for k, v in r.items() if k != "score"} for r in plain.trace]
+
+
+@pytest.mark.parametrize("holdout, kwargs, message", [
+    (np.zeros((5, 39), np.uint8), {}, "held-out haplotypes have 39 SNPs, the training data 40"),
+    (np.zeros((1, 40), np.uint8), {}, "at least 2 held-out haplotypes"),
+    (np.full((5, 40), 2, np.uint8), {}, "held-out haplotypes: haplotypes must contain only 0 and 1"),
+    (np.zeros((5, 40), np.uint8), {"eval_every": 0}, "pass eval_every"),
+    (np.zeros((5, 40), np.uint8), {"context": np.zeros((64, 3), np.uint8)}, "conditioned on context"),
+])
+def test_fit_refuses_bad_holdout(rng, holdout, kwargs, message):
+    data = _structured(rng, 64, 40)
+    n_context = 3 if "context" in kwargs else 0
+    m = RBM(40, 4, n_context=n_context)
+    with pytest.raises(ValueError, match=message):
+        m.fit(data, epochs=1, **{"eval_every": 1, **kwargs}, holdout=holdout)
+    assert m.epoch == 0
+
+
+def test_fit_refuses_holdout_on_other_snps(rng):
+    from genofast.matrix import Variants
+
+    data = _structured(rng, 64, 6)
+    v = Variants(chrom=np.array(["1"] * 6), position=np.arange(1, 7) * 100, id=np.array([f"s{i}" for i in range(6)]),
+                 ref=np.array(["A"] * 6), alt=np.array(["G"] * 6))
+    w = Variants(chrom=v.chrom, position=v.position.copy(), id=v.id, ref=v.ref, alt=v.alt)
+    w.position[3] += 1
+    train = HaplotypeMatrix.from_numpy(data, variants=v)
+    held = HaplotypeMatrix.from_numpy(data[:8], variants=w)
+    with pytest.raises(ValueError, match=r"held-out haplotypes' SNP 4 \(1:401 A>G\) differs"):
+        RBM(6, 4).fit(train, epochs=1, eval_every=1, holdout=held)
+
+
 def test_kept_epoch_is_the_best_scoring_and_trace_survives_checkpoints(rng, tmp_path):
     data = _structured(rng)
     m = RBM(60, 16, training="rdm", k=20, n_chains=64, batch_size=64, lr=3e-3)

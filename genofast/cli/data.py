@@ -82,11 +82,13 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
              synthetic: List[Path] = typer.Argument(..., help="One or more synthetic sets."),
              out: Path = typer.Option(Path("report.html"), "--out", help="HTML report."),
              holdout: Optional[Path] = typer.Option(None, help="Held-out real data, for privacy loss."),
-             classifiers: bool = typer.Option(True, help="Train real-vs-synthetic classifiers."),
+             no_classifiers: bool = typer.Option(False, "--no-classifiers", help="Skip the real-vs-synthetic "
+                                                 "classifiers."),
              labels: Optional[Path] = typer.Option(None, help="Population labels of the real samples (tsv with "
                                                    "a header: sample, then super_pop; or an EIGENSTRAT .ind): "
                                                    "per-population statistics."),
-             embeddings: bool = typer.Option(False, help="Add UMAP and Isomap views beside the PCA (slower)."),
+             embeddings: bool = typer.Option(False, "--embeddings", help="Add UMAP and Isomap views beside the "
+                                             "PCA (slower)."),
              privacy_subsamples: int = typer.Option(1, help="Average the privacy loss over this many seeded draws "
                                                     "of the larger of the real and held-out sets."),
              legend: Optional[Path] = LEGEND,
@@ -115,7 +117,7 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
 
         populations = haplotype_labels(r.ids, read_labels(labels))
     with console.status("evaluating") as status:
-        result = run(r, syn, out=out, holdout=held, classifiers=classifiers, seed=seed, populations=populations,
+        result = run(r, syn, out=out, holdout=held, classifiers=not no_classifiers, seed=seed, populations=populations,
                      embeddings=embeddings, privacy_subsamples=privacy_subsamples,
                      stage=lambda what: status.update(f"evaluating: {what}"))
     for note in getattr(result, "alignment_notes", {}).values():

@@ -19,7 +19,7 @@ NAMES = {"rbm": "RBM", "bernoulli": "Bernoulli", "markov": "Markov chain (k=3)",
 
 @command
 def demo(out: Path = typer.Option(Path("demo"), "--out", help="Output folder."),
-         quick: bool = typer.Option(False, help="A smaller run (under 2 minutes with the default models)."),
+         quick: bool = typer.Option(False, "--quick", help="A smaller run (under 2 minutes with the default models)."),
          models: str = typer.Option(DEMO_MODELS, help="Comma-separated models to train and compare: rbm, bernoulli, "
                                     "markov, gan, wgan, vae, gmmn (each neural one adds minutes on a CPU)."),
          seed: int = SIM_SEED, device: Device = DEVICE, threads: Optional[int] = THREADS):

@@ -317,7 +317,7 @@ class TorchGenerator:
 
     def fit(self, haplotypes, epochs: int = 100, seed: int = 0, *, labels=None, eval_every: int | None = None,
             n_eval: int = 1000, select: dict | None = None, progress: bool = False, checkpoint=None,
-            fingerprint: bool = True, distributed: bool = False):
+            fingerprint: bool = True, distributed: bool = False, holdout=None):
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``labels``: one label per haplotype for a conditional model (built with
@@ -332,11 +332,13 @@ class TorchGenerator:
         haplotypes, labels and seed and computes its share of every batch; the
         run equals one process's with the same batch size up to float summation
         order. Only process 0 evaluates and writes the checkpoint; every
-        process ends on the same (best) parameters.
+        process ends on the same (best) parameters. ``holdout``: haplotypes
+        never trained on, for the privacy loss at each evaluation (see
+        :meth:`genofast.models.RBM.fit`).
         """
         from ._gate import fingerprints
         from ._base import progress_bar
-        from ._selection import Evaluator, check_weights
+        from ._selection import Evaluator, check_weights, holdout_alleles
 
         torch = torch_module()
         check_seed(seed)
@@ -347,6 +349,7 @@ class TorchGenerator:
             check_int(n_eval, "n_eval", 2)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.n_snps)
+        held = holdout_alleles(holdout, haplotypes if hasattr(haplotypes, "variants") else a, eval_every)
         cond = self._label_indices(labels, a.shape[0])
         self.variants = getattr(haplotypes, "variants", self.variants)
         self.fingerprints = fingerprints(a) if fingerprint else None
@@ -365,7 +368,7 @@ class TorchGenerator:
         self._group = group = ProcessGroup.join(self.device) if distributed else ProcessGroup.single()
         try:
             # only process 0 evaluates
-            evaluate = Evaluator(a, n_eval, seed, weights) if eval_every and group.rank == 0 else None
+            evaluate = Evaluator(a, n_eval, seed, weights, held) if eval_every and group.rank == 0 else None
             # a conditional model samples, for each real row it is compared with, that row's label
             eval_labels = None if evaluate is None or cond is None else np.asarray(self.classes)[cond[evaluate.rows]]
             bar = progress_bar(progress and group.rank == 0, epochs, self.epoch, f"training {type(self).__name__}")

@@ -257,7 +257,7 @@ class RBM(LearningRule, ResourceEstimates):
     def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None, labels=None,
             eval_every: int | None = FIT_DEFAULTS["eval_every"], select: dict | None = None,
             patience: int | None = None, n_eval: int = FIT_DEFAULTS["n_eval"], progress: bool = False,
-            checkpoint=None, fingerprint: bool = True, distributed: bool = False) -> "RBM":
+            checkpoint=None, fingerprint: bool = True, distributed: bool = False, holdout=None) -> "RBM":
         """Train for ``epochs`` in total (resumes from ``self.epoch`` after :meth:`load`).
 
         ``eval_every``: every so many epochs (None or 0: never), sample ``n_eval`` haplotypes and
@@ -280,10 +280,13 @@ class RBM(LearningRule, ResourceEstimates):
         and seed, computes its share of every batch and of the chains, and
         the gradients are summed, so the run equals one process's with the
         same batch up to float summation order. Only process 0 evaluates and
-        writes the checkpoint.
+        writes the checkpoint. ``holdout``: haplotypes of the same SNPs never
+        trained on; each evaluation then also records the privacy loss
+        (AATS(holdout, sample) − AATS(training rows, sample)), which the
+        ``privacy_loss`` selection weight can use (0 by default).
         """
         from ._gate import fingerprints
-        from ._selection import Evaluator, check_weights, score
+        from ._selection import Evaluator, check_weights, holdout_alleles, score
 
         torch = _torch()
         check_seed(seed)
@@ -299,6 +302,8 @@ class RBM(LearningRule, ResourceEstimates):
             check_int(patience, "patience", 0)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.config["n_visible"])
+        held = holdout_alleles(holdout, haplotypes if hasattr(haplotypes, "variants") else a, eval_every,
+                               context is not None)
         self.variants = getattr(haplotypes, "variants", self.variants)
         self.fingerprints = fingerprints(a) if fingerprint else None
         self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
@@ -318,7 +323,7 @@ class RBM(LearningRule, ResourceEstimates):
                 self.params["A"][cfg["n_context"] + j] = self._tensor(shift)
         if cfg["training"] == "pcd" and self.chains is None:
             self.chains = self._random_visible(cfg["n_chains"], seed)
-        evaluate = Evaluator(a, n_eval, seed, weights) if eval_every and self.epoch < epochs else None
+        evaluate = Evaluator(a, n_eval, seed, weights, held) if eval_every and self.epoch < epochs else None
         # A resumed run compares later epochs with the best one before the break, and ends on its parameters.
         rows = {row["epoch"]: row for row in self.trace}
         best = None if self.best_epoch is None else (score(rows[self.best_epoch], weights),
