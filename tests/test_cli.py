@@ -146,6 +146,24 @@ def test_train_with_holdout_reports_privacy_loss(tiny):
     assert r.exit_code == 0 and "(privacy loss: train with --holdout)" in " ".join(r.output.split())
 
 
+def test_evaluate_draws_training_traces(tiny):
+    h = io.read_hapt(tiny / "train.hapt")
+    io.write_hapt(tiny / "fit.hapt", h[:90])
+    io.write_hapt(tiny / "held.hapt", h[90:])
+    ckpt = tiny / "rbm.safetensors"
+    assert run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "2",
+               "--eval-every", "1", "--k", "5", "--hidden", "8").exit_code == 0
+    assert run("generate", ckpt, "--out", tiny / "syn.hapt", "-n", "90", "--allow-copies").exit_code == 0
+    out = tiny / "r.html"
+    r = run("evaluate", tiny / "fit.hapt", tiny / "syn.hapt", "--out", out, "--no-classifiers", "--trace", ckpt)
+    assert r.exit_code == 0, r.output
+    page = out.read_text()
+    assert 'id="training"' in page and "kept epoch" in page
+    run("train", tiny / "fit.hapt", "--out", tiny / "markov.safetensors", "--model", "markov")
+    r = run("evaluate", tiny / "fit.hapt", tiny / "syn.hapt", "--out", out, "--trace", tiny / "markov.safetensors")
+    assert r.exit_code == 1 and "holds no training trace" in " ".join(r.output.split())
+
+
 @pytest.mark.parametrize("args, message", [
     (["--model", "markov"], "--holdout is scored at the evaluations of an rbm"),
     (["--eval-every", "0"], "--eval-every 0 turns them off"),

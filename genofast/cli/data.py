@@ -89,6 +89,10 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
                                                    "per-population statistics."),
              embeddings: bool = typer.Option(False, "--embeddings", help="Add UMAP and Isomap views beside the "
                                              "PCA (slower)."),
+             trace: Optional[List[Path]] = typer.Option(None, "--trace", help="A model checkpoint (repeatable) "
+                                                        "whose training trace the report draws: every "
+                                                        "evaluation's criteria, the privacy loss with train "
+                                                        "--holdout, the kept epoch marked."),
              privacy_subsamples: int = typer.Option(1, help="Average the privacy loss over this many seeded draws "
                                                     "of the larger of the real and held-out sets."),
              legend: Optional[Path] = LEGEND,
@@ -103,6 +107,7 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
     _check_output(out)
     _check_legend(legend, [real, holdout, *synthetic])
     names = _set_names(synthetic)
+    training = _trained(trace or [])
     r = _read(real, legend)
     # against haplotypes every set must be phased (the reader names the first unphased call); against
     # unphased genotypes any set goes, haplotypes being paired into individuals by evaluate
@@ -118,13 +123,27 @@ def evaluate(real: Path = typer.Argument(..., help="Real (training) haplotypes; 
         populations = haplotype_labels(r.ids, read_labels(labels))
     with console.status("evaluating") as status:
         result = run(r, syn, out=out, holdout=held, classifiers=not no_classifiers, seed=seed, populations=populations,
-                     embeddings=embeddings, privacy_subsamples=privacy_subsamples,
+                     embeddings=embeddings, privacy_subsamples=privacy_subsamples, training=training,
                      stage=lambda what: status.update(f"evaluating: {what}"))
     for note in getattr(result, "alignment_notes", {}).values():
         console.print(f"note: {note}")
     _summary(result.table)
     _warn_copies(result.table)
     console.print(f"report: {out}")
+
+
+def _trained(paths: List[Path]) -> dict:
+    """``--trace`` checkpoints by distinct name (as the synthetic sets are named), each with a trace to draw."""
+    from ..models import load
+
+    models = {}
+    for name, path in zip(_set_names(paths), paths):
+        m = load(path)
+        if not getattr(m, "trace", None):
+            raise ValueError(f"--trace {path}: the {m.kind} model holds no training trace (trained with "
+                             "--eval-every 0, or a model without evaluations)")
+        models[name] = m
+    return models
 
 
 def _set_names(paths: List[Path]) -> List[str]:

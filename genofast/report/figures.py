@@ -217,16 +217,29 @@ def selection_scan(scan) -> bytes:
 
 
 def training_traces(traces: dict) -> bytes:
-    """Each criterion of each model's training trace over epochs; the kept epoch dashed."""
-    fig, axes = _grid(len(traces), 5.0, 3.6)
+    """Each criterion of each model's training trace over epochs, each accuracy beside its target (dotted, same
+    colour); the selection score (lower is better, on its own scale) on the right axis; the kept epoch dashed."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = _grid(len(traces), 5.6, 3.8)
     for ax, (name, (trace, kept)) in zip(axes, traces.items()):
         epochs = [row["epoch"] for row in trace]
-        keys = [k for k in trace[0] if k != "epoch" and isinstance(trace[0][k], (int, float))]
-        for key, color in zip(keys, COLORS * 2):
-            style = ":" if key.startswith("target") else "-"
-            ax.plot(epochs, [row.get(key, np.nan) for row in trace], style, color=color, label=key, lw=1.2)
+        keys = [k for k in trace[0] if k not in ("epoch", "score") and not k.startswith("target")
+                and isinstance(trace[0][k], (int, float))]
+        colors = plt.get_cmap("tab10").colors
+        for key, color in zip(keys, colors * 2):
+            ax.plot(epochs, [row.get(key, np.nan) for row in trace], "-", color=color, label=key, lw=1.2)
+            target = {"aa_truth": "target_truth", "aa_syn": "target_syn"}.get(key)
+            if target in trace[0]:
+                ax.plot(epochs, [row.get(target, np.nan) for row in trace], ":", color=color, lw=1.2,
+                        label=f"{target} (unseen real)")
+        if "score" in trace[0]:
+            right = ax.twinx()
+            right.plot(epochs, [row["score"] for row in trace], "--", color="0.5", lw=1, label="score")
+            right.set_ylabel("selection score (lower is better)", fontsize=7, color="0.4")
+            right.tick_params(labelsize=7, colors="0.4")
         if kept is not None:
             ax.axvline(kept, color=REAL_COLOR, ls="--", lw=1)
         ax.set(xlabel="epoch", title=f"{name}: kept epoch {kept}")
-        ax.legend(fontsize=6, ncol=2)
+        ax.legend(fontsize=6, ncol=2, loc="best")
     return _png(fig)
