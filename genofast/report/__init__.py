@@ -127,56 +127,63 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                **{n: _missing_rate(s) for n, s in synthetic.items()}}
     chrom0 = real.variants.chrom[0]
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
-    # how many stages ``stage`` hears of: the real set's statistics, each set's statistics below, the report
-    per_set = (6 - geno + (labels is not None) + 2 * embeddings + (real.n_snps >= 3) + bool(classifiers)
-               + (holdout is not None))
-    total, done = 1 + per_set * len(synthetic) + (out is not None), iter(range(1, 1 << 62))
+    triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
+
+    def plan(syn):
+        """Each statistic of one synthetic set as (what ``stage`` hears, None for quick ones; result key; the
+        computation, given the results so far), in order: listed first so that the stages can be counted."""
+        steps = [(None, "af", lambda d: quality.compare_allele_frequencies(real, syn)),
+                 (None, "ld_matrix", lambda d: quality.ld_matrix(syn, region)),
+                 ("LD decay", "ld_decay", lambda d: quality.ld_decay(real, syn, seed=seed)),
+                 ("PCA", "pca", lambda d: quality.pca(real, syn, seed=seed)),
+                 ("distance histograms", "distances", lambda d: privacy.distance_distributions(real, syn))]
+        if not geno:  # haplotype motifs: unphased genotypes have none
+            steps += [("k-mers", "kmer4", lambda d: (k4_real.ravel(), quality.kmer_frequencies(syn, 4).ravel())),
+                      (None, "kmer8", lambda d: (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel()))]
+        steps += [("AATS", "aats", lambda d: privacy.aats(real, syn, tie)),
+                  (None, "copies", lambda d: privacy.copies(real, syn)),
+                  ("LD fidelity", "ld_fidelity", lambda d: quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed))]
+        if labels is not None:
+            steps += [(None, "labels", lambda d: population.assign(real, labels, syn) if d["given"] is None
+                       else np.asarray(d["given"]).astype(str)),
+                      ("per-population statistics", "populations",
+                       lambda d: population.per_population(real, labels, syn, d["labels"], tie, seed))]
+        if embeddings:
+            steps += [(method.upper(), method, lambda d, m=method: population.embed(real, syn, m, seed=seed))
+                      for method in ("umap", "isomap")]
+        if triplets is not None:
+            steps.append(("3-point correlations", "three_point",
+                          lambda d: (c3_real, quality.three_point_correlations(syn, triplets))))
+        if classifiers:
+            steps.append(("real-vs-synthetic classifiers", "classifiers",
+                          lambda d: quality.classifier_scores(real, syn, n_splits=n_splits, seed=seed)))
+        if holdout is not None:
+            steps += [("privacy loss", "privacy_loss",
+                       lambda d: privacy.privacy_loss(real, holdout, syn, tie, subsamples=privacy_subsamples)),
+                      (None, "mia", lambda d: privacy.membership_inference(real, holdout, syn))]
+        return steps
+
+    for name, syn in synthetic.items():
+        if syn.n_snps != real.n_snps:
+            raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
+    plans = {name: plan(syn.to("cpu")) for name, syn in synthetic.items()}
+    # the stages ``stage`` hears of: the real set's statistics, each set's announced ones, the report
+    total = 1 + sum(what is not None for steps in plans.values() for what, _, _ in steps) + (out is not None)
+    done = iter(range(1, total + 1))
     announce = lambda what: stage(f"{what}, {next(done)} of {total}")  # noqa: E731
     announce("statistics of the real set")
     real_ld = quality.ld_matrix(real, region)
-    triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
     c3_real = quality.three_point_correlations(real, triplets) if triplets is not None else None
-    # haplotype motifs: unphased genotypes have none
     k4_real, k8_real = (None, None) if geno else (quality.kmer_frequencies(real, 4), quality.kmer_frequencies(real, 8))
     details, table = {}, {}
     with metrics.privacy.shared_neighbours():  # the metrics below repeat the same nearest-neighbour searches
-        for name, syn in synthetic.items():
-            syn = syn.to("cpu")
-            if syn.n_snps != real.n_snps:
-                raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
-
-            def step(what, fn, *args, **kwargs):  # tells ``stage`` what starts, then runs it
-                announce(f"{what} ({name})")
-                return fn(*args, **kwargs)
-
-            d = {"af": quality.compare_allele_frequencies(real, syn),
-                 "ld_matrix": quality.ld_matrix(syn, region),
-                 "ld_decay": step("LD decay", quality.ld_decay, real, syn, seed=seed),
-                 "pca": step("PCA", quality.pca, real, syn, seed=seed),
-                 "distances": step("distance histograms", privacy.distance_distributions, real, syn)}
-            if not geno:
-                d["kmer4"] = (k4_real.ravel(), step("k-mers", quality.kmer_frequencies, syn, 4).ravel())
-                d["kmer8"] = (k8_real.ravel(), quality.kmer_frequencies(syn, 8).ravel())
-            d["aats"], d["copies"] = step("AATS", privacy.aats, real, syn, tie), privacy.copies(real, syn)
-            d["ld_fidelity"] = step("LD fidelity", quality.ld_fidelity, real, syn, d["ld_decay"], seed=seed)
-            if labels is not None:
-                given = (synthetic_populations or {}).get(name)
-                d["labels"] = population.assign(real, labels, syn) if given is None else np.asarray(given).astype(str)
-                d["populations"] = step("per-population statistics", population.per_population, real, labels, syn,
-                                        d["labels"], tie, seed)
-            if embeddings:
-                for method in ("umap", "isomap"):
-                    d[method] = step(method.upper(), population.embed, real, syn, method, seed=seed)
-            if triplets is not None:
-                d["three_point"] = (c3_real, step("3-point correlations", quality.three_point_correlations, syn,
-                                                  triplets))
-            if classifiers:
-                d["classifiers"] = step("real-vs-synthetic classifiers", quality.classifier_scores, real, syn,
-                                        n_splits=n_splits, seed=seed)
-            if holdout is not None:
-                d["privacy_loss"] = step("privacy loss", privacy.privacy_loss, real, holdout, syn, tie,
-                                         subsamples=privacy_subsamples)
-                d["mia"] = privacy.membership_inference(real, holdout, syn)
+        for name, steps in plans.items():
+            d = {"given": (synthetic_populations or {}).get(name)}
+            for what, key, fn in steps:
+                if what is not None:
+                    announce(f"{what} ({name})")
+                d[key] = fn(d)
+            del d["given"]
             details[name] = d
             table[name] = _row(d)
     if scans is not None:
