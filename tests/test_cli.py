@@ -179,6 +179,40 @@ def test_train_refuses_bad_holdout(tiny, monkeypatch, args, message):
     assert not (tiny / "m.safetensors").exists()
 
 
+def test_train_select_weighs_the_choice_of_epoch(tiny):
+    from genofast.models import RBM
+    from genofast.models._selection import best, check_weights, score
+
+    h = io.read_hapt(tiny / "train.hapt")
+    io.write_hapt(tiny / "fit.hapt", h[:90])
+    io.write_hapt(tiny / "held.hapt", h[90:])
+    ckpt = tiny / "m.safetensors"
+    r = run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "4",
+            "--eval-every", "1", "--k", "5", "--hidden", "8", "--select", "privacy_loss=5", "--select", "ld=0")
+    assert r.exit_code == 0, r.output
+    m = RBM.load(ckpt)
+    weights = check_weights({"privacy_loss": 5.0, "ld": 0.0})
+    assert m.best_epoch == best(m.trace, weights)["epoch"]
+    assert all(row["score"] == pytest.approx(score(row, weights)) for row in m.trace)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--select", "privacy_loss=1"], "--select privacy_loss needs --holdout"),
+    (["--select", "ld"], "give NAME=W"),
+    (["--select", "ld=x"], "the weight is not a number"),
+    (["--select", "ld=1", "--select", "ld=2"], "--select ld is given twice"),
+    (["--select", "aats=1"], "--select: unknown selection weights ['aats']"),
+    (["--select", "ld=nan"], "'ld' must be a finite number >= 0"),
+    (["--select", "ld=1", "--model", "markov"], "--select weighs the evaluations of an rbm"),
+    (["--select", "ld=1", "--eval-every", "0"], "--eval-every 0 turns them off"),
+])
+def test_train_refuses_bad_select(tiny, monkeypatch, args, message):
+    monkeypatch.chdir(tiny)
+    r = run("train", "train.hapt", "--out", "m.safetensors", "--epochs", "1", *args)
+    assert r.exit_code == 1 and message in " ".join(r.output.split()), r.output
+    assert not (tiny / "m.safetensors").exists()
+
+
 def test_train_warns_of_memorisation(capsys):
     from types import SimpleNamespace
 

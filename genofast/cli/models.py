@@ -84,6 +84,10 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                                                      "options, e.g. --option window=2048)."),
           eval_every: int = typer.Option(RBM_DEFAULTS["eval_every"], help="Epochs between measurements of privacy "
                                          "and utility on fresh samples; the best epoch is kept (0: never)."),
+          select: Optional[list[str]] = typer.Option(None, "--select", help="rbm, gan, wgan, vae, gmmn: a weight "
+                                                     "of the choice of epoch as NAME=W, repeatable (privacy, af, ld, "
+                                                     "three_point, pca, classifier, privacy_loss; e.g. --select "
+                                                     "privacy_loss=1 with --holdout; docs/rbm.md)."),
           holdout: Optional[Path] = typer.Option(None, help="rbm, gan, wgan, vae, gmmn: real haplotypes never "
                                                  "trained on (other individuals of the same cohort); each evaluation "
                                                  "then measures the privacy loss against them, and the end of "
@@ -123,6 +127,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     if resume and model is ModelKind.crbm:
         raise ValueError("--resume: a crbm chain is trained window by window in one run and has no checkpoint to "
                          "resume from")
+    weights = _select_weights(model.value, select or [], eval_every, holdout is not None)
     if holdout is not None:
         if model is not ModelKind.rbm and model.value not in NEURAL:
             raise ValueError(f"--holdout is scored at the evaluations of an rbm, gan, wgan, vae or gmmn; the "
@@ -166,7 +171,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             dev = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
         if model.value in NEURAL:
             m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, dev,
-                              distributed, options, held)
+                              distributed, options, held, weights)
         else:
             y = None if labels is None else _labels(h, labels)
             resumed = resume and out.exists()
@@ -177,7 +182,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
             if local_hidden is None and not resumed:
                 _note_local_coverage(m)
             m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
-                  fingerprint=fingerprints, distributed=distributed, holdout=held)
+                  fingerprint=fingerprints, distributed=distributed, holdout=held, select=weights)
         if distributed and _rank() != 0:
             return  # process 0 writes the model
     elif model is ModelKind.crbm:
@@ -244,6 +249,38 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def _select_weights(kind: str, items: list[str], eval_every: int, holdout: bool) -> dict | None:
+    """``--select NAME=W`` items as selection weights over the model's defaults, checked; None: the defaults."""
+    from ..models import _KINDS
+    from ..models._selection import check_weights
+
+    if not items:
+        return None
+    if kind != "rbm" and kind not in NEURAL:
+        raise ValueError(f"--select weighs the evaluations of an rbm, gan, wgan, vae or gmmn; the {kind} model "
+                         "has none")
+    if not eval_every:
+        raise ValueError("--select weighs the evaluations, and --eval-every 0 turns them off")
+    weights = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise ValueError(f"--select {item!r}: give NAME=W, e.g. --select privacy_loss=1")
+        if name in weights:
+            raise ValueError(f"--select {name} is given twice")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise ValueError(f"--select {item!r}: the weight is not a number") from None
+    try:
+        check_weights(weights, getattr(_KINDS[kind], "SELECT", {}))
+    except ValueError as e:
+        raise ValueError(f"--select: {e}") from None
+    if weights.get("privacy_loss") and not holdout:
+        raise ValueError("--select privacy_loss needs --holdout (the held-out haplotypes it is measured on)")
+    return weights
+
+
 def _model_options(kind: str, items: list[str]) -> dict:
     """``--option NAME=JSON`` items as a dict, each checked (and normalised) by building a small model of ``kind``
     with them."""
@@ -282,7 +319,8 @@ def _model_options(kind: str, items: list[str]) -> dict:
 
 
 def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int, resume: bool, fingerprints: bool,
-                  seed: int, device: str, distributed: bool = False, options: dict | None = None, holdout=None):
+                  seed: int, device: str, distributed: bool = False, options: dict | None = None, holdout=None,
+                  select: dict | None = None):
     """A GAN, WGAN, VAE or GMMN with its defaults and ``options`` (conditional when labels are given),
     checkpointed every epoch."""
     from ..models import _KINDS
@@ -298,7 +336,7 @@ def _train_neural(kind: str, h, out: Path, labels, epochs: int, eval_every: int,
     else:
         m = cls(h.n_snps, None if y is None else sorted(set(y)), device=device, **options)
     return m.fit(h, epochs, seed, labels=y, eval_every=eval_every or None, progress=True, checkpoint=out,
-                 fingerprint=fingerprints, distributed=distributed, holdout=holdout)
+                 fingerprint=fingerprints, distributed=distributed, holdout=holdout, select=select)
 
 
 def _labels(h, path: Path):
