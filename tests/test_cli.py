@@ -334,12 +334,15 @@ def test_summary_fits_the_terminal_and_never_cuts_a_number(monkeypatch, width):
     monkeypatch.setattr(_common, "console", console)
     row = {"AATS": 0.5137, "AA_truth": 1.0, "AA_syn": 0.0271, "privacy loss": -0.0274, "AF r": 0.9951,
            "LD decay r": -0.9401, "3-point r": 0.8976, "exact copies": 12}
-    _common._summary({"held-out real (120)": {"AATS": 0.49}, "Markov chain (k=3)": row})
+    long = "synthetic set of the second model"
+    _common._summary({"held-out real (120)": {"AATS": 0.49}, "Markov chain (k=3)": row, long: row})
     text = console.export_text()
     assert max(map(len, text.splitlines())) <= width
     for value in ("0.514", "1.000", "0.027", "-0.027", "0.995", "-0.940", "0.898", "12", "0.490"):
         assert re.search(rf"(^|\s){re.escape(value)}(\s|$)", text, re.M), value
-    assert ("Markov chain (k=3)" in text) == (width > 80)
+    # names up to 20 characters fit on one line at 80 columns (with cell padding they wrapped past 12)
+    assert "Markov chain (k=3)" in text and "held-out real (120)" in text
+    assert (long in text) == (width > 80)
 
 
 def test_demo_models_option(tmp_path):
