@@ -249,6 +249,23 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def _named_values(flag: str, items: list[str], what: str, example: str, convert, bad: str) -> dict:
+    """Repeated ``flag NAME=VALUE`` items as {name: convert(value)}; ``bad`` (formatted with name and value) says
+    why a value does not convert."""
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise ValueError(f"{flag} {item!r}: give NAME={what}, e.g. {flag} {example}")
+        if name in out:
+            raise ValueError(f"{flag} {name} is given twice")
+        try:
+            out[name] = convert(value)
+        except ValueError:  # json.JSONDecodeError is one
+            raise ValueError(f"{flag} {item!r}: {bad.format(name=name, value=value)}") from None
+    return out
+
+
 def _select_weights(kind: str, items: list[str], eval_every: int, holdout: bool) -> dict | None:
     """``--select NAME=W`` items as selection weights over the model's defaults, checked; None: the defaults."""
     from ..models import _KINDS
@@ -261,17 +278,7 @@ def _select_weights(kind: str, items: list[str], eval_every: int, holdout: bool)
                          "has none")
     if not eval_every:
         raise ValueError("--select weighs the evaluations, and --eval-every 0 turns them off")
-    weights = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq or not name:
-            raise ValueError(f"--select {item!r}: give NAME=W, e.g. --select privacy_loss=1")
-        if name in weights:
-            raise ValueError(f"--select {name} is given twice")
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise ValueError(f"--select {item!r}: the weight is not a number") from None
+    weights = _named_values("--select", items, "W", "privacy_loss=1", float, "the weight is not a number")
     try:
         check_weights(weights, getattr(_KINDS[kind], "SELECT", {}))
     except ValueError as e:
@@ -288,18 +295,8 @@ def _model_options(kind: str, items: list[str]) -> dict:
 
     from ..models import _KINDS
 
-    options = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq or not name:
-            raise ValueError(f"--option {item!r}: give NAME=VALUE, e.g. --option ema=0.999")
-        if name in options:
-            raise ValueError(f"--option {name} is given twice")
-        try:
-            options[name] = json.loads(value)
-        except json.JSONDecodeError:
-            raise ValueError(f"--option {item!r}: the value is not JSON (strings need quotes: "
-                             f"{name}='\"{value}\"')") from None
+    options = _named_values("--option", items, "VALUE", "ema=0.999", json.loads,
+                            "the value is not JSON (strings need quotes: {name}='\"{value}\"')")
     if not options:
         return options
     try:
