@@ -140,10 +140,20 @@ def test_train_with_holdout_reports_privacy_loss(tiny):
     flat = " ".join(r.output.split())
     assert f"kept epoch {m.best_epoch} of 2: AATS {row['aats']:.3f}" in flat
     assert f"privacy loss {row['privacy_loss']:.3f}" in flat
-    # without a held-out set the summary says how to get the figure
+    assert "can memorise" not in flat
+    # without a held-out set the summary says how to get the figure, and a small cohort gets a note
     r = run("train", tiny / "fit.hapt", "--out", tiny / "n.safetensors", "--epochs", "1", "--eval-every", "1",
             "--k", "5", "--hidden", "8", "--device", "cpu")
-    assert r.exit_code == 0 and "(privacy loss: train with --holdout)" in " ".join(r.output.split())
+    flat = " ".join(r.output.split())
+    assert r.exit_code == 0 and "(privacy loss: train with --holdout)" in flat
+    assert "note: 90 training haplotypes: on cohorts this small the defaults can memorise" in flat
+    from genofast.cli.models import SMALL_COHORT
+
+    big = HaplotypeMatrix.from_numpy(np.tile(h.to_numpy(), (-(-SMALL_COHORT // 120), 1))[:SMALL_COHORT])
+    io.write_hapt(tiny / "big.hapt", big)
+    r = run("train", tiny / "big.hapt", "--out", tiny / "b.safetensors", "--epochs", "1", "--eval-every", "1",
+            "--k", "2", "--hidden", "4", "--device", "cpu")
+    assert r.exit_code == 0 and "can memorise" not in r.output
 
 
 def test_evaluate_draws_training_traces(tiny):
