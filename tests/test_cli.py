@@ -124,12 +124,19 @@ def test_simulate(tmp_path):
     assert len((tmp_path / "sim" / "populations.txt").read_text().splitlines()) == 60
 
 
-def test_train_with_holdout_reports_privacy_loss(tiny):
-    from genofast.models import RBM
-
+@pytest.fixture
+def held_out(tiny):
+    """``tiny`` split into fit.hapt (90 haplotypes) and held.hapt (30)."""
     h = io.read_hapt(tiny / "train.hapt")
     io.write_hapt(tiny / "fit.hapt", h[:90])
     io.write_hapt(tiny / "held.hapt", h[90:])
+    return tiny
+
+
+def test_train_with_holdout_reports_privacy_loss(held_out):
+    from genofast.models import RBM
+
+    tiny, h = held_out, io.read_hapt(held_out / "train.hapt")
     ckpt = tiny / "m.safetensors"
     r = run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "2",
             "--eval-every", "1", "--k", "5", "--hidden", "8", "--device", "cpu")
@@ -156,10 +163,8 @@ def test_train_with_holdout_reports_privacy_loss(tiny):
     assert r.exit_code == 0 and "can memorise" not in r.output
 
 
-def test_evaluate_draws_training_traces(tiny):
-    h = io.read_hapt(tiny / "train.hapt")
-    io.write_hapt(tiny / "fit.hapt", h[:90])
-    io.write_hapt(tiny / "held.hapt", h[90:])
+def test_evaluate_draws_training_traces(held_out):
+    tiny = held_out
     ckpt = tiny / "rbm.safetensors"
     assert run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "2",
                "--eval-every", "1", "--k", "5", "--hidden", "8").exit_code == 0
@@ -189,13 +194,11 @@ def test_train_refuses_bad_holdout(tiny, monkeypatch, args, message):
     assert not (tiny / "m.safetensors").exists()
 
 
-def test_train_select_weighs_the_choice_of_epoch(tiny):
+def test_train_select_weighs_the_choice_of_epoch(held_out):
     from genofast.models import RBM
     from genofast.models._selection import best, check_weights, score
 
-    h = io.read_hapt(tiny / "train.hapt")
-    io.write_hapt(tiny / "fit.hapt", h[:90])
-    io.write_hapt(tiny / "held.hapt", h[90:])
+    tiny = held_out
     ckpt = tiny / "m.safetensors"
     r = run("train", tiny / "fit.hapt", "--out", ckpt, "--holdout", tiny / "held.hapt", "--epochs", "4",
             "--eval-every", "1", "--k", "5", "--hidden", "8", "--select", "privacy_loss=5", "--select", "ld=0")
