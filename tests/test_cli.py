@@ -511,6 +511,12 @@ def test_train_crbm_chain_equals_the_python_api(tiny):
     assert "" not in r.output.splitlines()
     m = load(ckpt)
     assert isinstance(m, ConditionalRBMChain) and m.bounds == [(0, 16), (16, 32), (32, 40)]
+    # the windows' kept measurements, summarised
+    kept = [next(r for r in w.trace if r["epoch"] == w.best_epoch) for w in m.models]
+    aats = sorted(r["aats"] for r in kept)
+    assert (f"over 3 windows, each sampled given real contexts): epoch {np.median([r['epoch'] for r in kept]):g} "
+            f"({min(r['epoch'] for r in kept)} to {max(r['epoch'] for r in kept)}), AATS {aats[1]:.3f} "
+            f"({aats[0]:.3f} to {aats[2]:.3f})") in " ".join(r.output.split())
     assert [w.config["n_context"] for w in m.models] == [0, 8, 8] and m.models[1].config["k"] == 3
     # the chain's defaults otherwise: lr 3e-3, local units
     assert m.models[1].config["lr"] == 3e-3 and m.models[1].config["local_hidden"] > 0

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 
 from ._common import (CONDITIONAL, DEVICE, Device, LEGEND, ModelKind, NEURAL, SEED, THREADS, WRITE_BYTES,
@@ -232,7 +233,20 @@ def _holdout(h, data: Path, path: Path, legend: Optional[Path]):
 
 
 def _kept(m) -> None:
-    """The kept epoch's measurements, and a warning when the held-out set shows memorisation."""
+    """The kept epoch's measurements, and a warning when the held-out set shows memorisation; for a chain, the
+    spread of its windows' kept measurements."""
+    windows = [w for w in getattr(m, "models", []) if w.trace and w.best_epoch is not None]
+    if windows:
+        rows = [next(r for r in w.trace if r["epoch"] == w.best_epoch) for w in windows]
+
+        def spread(key, fmt=".3f"):
+            v = np.array([r[key] for r in rows], float)
+            return f"{np.nanmedian(v):{fmt}} ({np.nanmin(v):{fmt}} to {np.nanmax(v):{fmt}})"
+
+        console.print(f"kept per window (median, range over {len(rows)} windows, each sampled given real "
+                      f"contexts): epoch {spread('epoch', 'g')}, AATS {spread('aats')}, AF r {spread('af_r')}, "
+                      f"LD r {spread('ld_r')}, 3-point r {spread('three_point_r')}")
+        return
     trace, kept = getattr(m, "trace", None), getattr(m, "best_epoch", None)
     if not trace or kept is None:
         return
