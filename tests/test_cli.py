@@ -148,6 +148,15 @@ def test_train_with_holdout_reports_privacy_loss(held_out):
     assert f"kept epoch {m.best_epoch} of 2: AATS {row['aats']:.3f}" in flat
     assert f"privacy loss {row['privacy_loss']:.3f}" in flat
     assert "can memorise" not in flat
+    # held-out haplotypes equal to training ones are counted (three types on 40 SNPs: some are), or refused when
+    # all of them are
+    rows = h.to_numpy()
+    trained = {r.tobytes() for r in rows[:90]}
+    copies = sum(r.tobytes() in trained for r in rows[90:])
+    assert 0 < copies < 30 and f"note: {copies} of the 30 --holdout haplotypes equal training haplotypes" in flat
+    r = run("train", tiny / "fit.hapt", "--out", tiny / "x.safetensors", "--holdout", tiny / "fit.hapt",
+            "--epochs", "1", "--eval-every", "1")
+    assert r.exit_code == 1 and "all 90 held-out haplotypes are also training haplotypes" in r.output
     # without a held-out set the summary says how to get the figure, and a small cohort gets a note
     r = run("train", tiny / "fit.hapt", "--out", tiny / "n.safetensors", "--epochs", "1", "--eval-every", "1",
             "--k", "5", "--hidden", "8", "--device", "cpu")

@@ -157,9 +157,11 @@ def test_fit_with_holdout_records_privacy_loss(rng, tmp_path):
     (np.full((5, 40), 2, np.uint8), {}, "held-out haplotypes: haplotypes must contain only 0 and 1"),
     (np.zeros((5, 40), np.uint8), {"eval_every": 0}, "pass eval_every"),
     (np.zeros((5, 40), np.uint8), {"context": np.zeros((64, 3), np.uint8)}, "conditioned on context"),
+    ("training", {}, "all 64 held-out haplotypes are also training haplotypes"),
 ])
 def test_fit_refuses_bad_holdout(rng, holdout, kwargs, message):
     data = _structured(rng, 64, 40)
+    holdout = data if isinstance(holdout, str) else holdout
     n_context = 3 if "context" in kwargs else 0
     m = RBM(40, 4, n_context=n_context)
     with pytest.raises(ValueError, match=message):

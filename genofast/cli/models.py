@@ -229,6 +229,13 @@ def _holdout(h, data: Path, path: Path, legend: Optional[Path]):
     if info.flipped or info.reordered:
         console.print(f"note: --holdout {path}: {info.flipped} SNPs with swapped alleles flipped"
                       f"{', SNPs reordered' if info.reordered else ''} to match the training data")
+    from ..models._gate import fingerprints
+
+    same = int(np.isin(fingerprints(held), fingerprints(h)).sum())
+    if 0 < same < held.n_haplotypes:  # all of them: fit refuses the set
+        console.print(f"note: {same} of the {held.n_haplotypes} --holdout haplotypes equal training haplotypes "
+                      "(common on few SNPs; otherwise the two files share individuals, and the privacy loss reads "
+                      "low)")
     return held
 
 

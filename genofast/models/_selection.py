@@ -95,15 +95,15 @@ def best(trace: list[dict], weights: dict) -> dict:
     return min(trace, key=lambda row: (score(row, weights), row["epoch"]))
 
 
-def holdout_alleles(holdout, training, eval_every, conditional: bool = False) -> np.ndarray | None:
-    """The held-out haplotypes of ``fit(holdout=...)`` as alleles, checked against the ``training`` set's SNPs
-    (its alleles, or its HaplotypeMatrix, whose SNP list a held-out matrix must share). None: none given."""
+def holdout_alleles(holdout, alleles: np.ndarray, variants, eval_every, conditional: bool = False):
+    """The held-out haplotypes of ``fit(holdout=...)`` as alleles, checked against the training ``alleles`` and
+    their SNP list ``variants`` (None: unknown), which a held-out matrix's must match. None: none given."""
     if holdout is None:
         return None
     from ..align import first_difference, has_metadata
     from ._base import as_alleles
+    from ._gate import fingerprints
 
-    n_snps = training.shape[1] if isinstance(training, np.ndarray) else training.n_snps
     if not eval_every:
         raise ValueError("holdout is scored at each evaluation: pass eval_every (epochs between evaluations) too")
     if conditional:
@@ -113,9 +113,9 @@ def holdout_alleles(holdout, training, eval_every, conditional: bool = False) ->
         h = as_alleles(holdout)
     except ValueError as e:
         raise ValueError(f"held-out haplotypes: {e}") from None
-    if h.shape[1] != n_snps:
-        raise ValueError(f"the held-out haplotypes have {h.shape[1]} SNPs, the training data {n_snps}")
-    known = [getattr(x, "variants", None) for x in (training, holdout)]
+    if h.shape[1] != alleles.shape[1]:
+        raise ValueError(f"the held-out haplotypes have {h.shape[1]} SNPs, the training data {alleles.shape[1]}")
+    known = (variants, getattr(holdout, "variants", None))
     if all(v is not None and has_metadata(v) for v in known):
         j = first_difference(*known)
         if j is not None:
@@ -125,6 +125,9 @@ def holdout_alleles(holdout, training, eval_every, conditional: bool = False) ->
                              "(genofast.align.align)")
     if h.shape[0] < 2:
         raise ValueError(f"the privacy loss needs at least 2 held-out haplotypes, got {h.shape[0]}")
+    if np.isin(fingerprints(h), fingerprints(alleles)).all():
+        raise ValueError(f"all {h.shape[0]} held-out haplotypes are also training haplotypes: hold out other "
+                         "individuals' haplotypes, never trained on")
     return h
 
 

@@ -349,7 +349,7 @@ class TorchGenerator:
             check_int(n_eval, "n_eval", 2)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.n_snps)
-        held = holdout_alleles(holdout, haplotypes if hasattr(haplotypes, "variants") else a, eval_every)
+        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every)
         cond = self._label_indices(labels, a.shape[0])
         self.variants = getattr(haplotypes, "variants", self.variants)
         self.fingerprints = fingerprints(a) if fingerprint else None

@@ -302,8 +302,7 @@ class RBM(LearningRule, ResourceEstimates):
             check_int(patience, "patience", 0)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.config["n_visible"])
-        held = holdout_alleles(holdout, haplotypes if hasattr(haplotypes, "variants") else a, eval_every,
-                               context is not None)
+        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every, context is not None)
         self.variants = getattr(haplotypes, "variants", self.variants)
         self.fingerprints = fingerprints(a) if fingerprint else None
         self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
