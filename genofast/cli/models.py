@@ -165,18 +165,13 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
     fingerprints = not no_fingerprints
     h = _read_haplotypes(data, legend)
     held = None if holdout is None else _holdout(h, data, holdout, legend)
-    if held is None and eval_every and (model is ModelKind.rbm or model.value in NEURAL) \
-            and h.n_haplotypes < SMALL_COHORT:
-        console.print(f"note: {h.n_haplotypes} training haplotypes: on cohorts this small the defaults can memorise "
-                      "their individuals (an RBM's privacy loss 0.32 on 400 haplotypes of a 50-population array "
-                      "cohort, 0.01-0.02 on the demo's 480 simulated ones; docs/rbm.md), which the training "
-                      "criteria do not show; --holdout with other individuals' haplotypes measures it")
     t = time.perf_counter()
     if model.value in NEURAL or model is ModelKind.rbm:
         dev = _device(device)
         if distributed and dev == "cuda":  # one GPU per process: torchrun's LOCAL_RANK picks it
             dev = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
         if model.value in NEURAL:
+            _note_small_cohort(h, held, eval_every)
             m = _train_neural(model.value, h, out, labels, epochs, eval_every, resume, fingerprints, seed, dev,
                               distributed, options, held, weights)
         else:
@@ -186,6 +181,7 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                 model, h.n_snps, hidden, units, training, k, lr, batch_size, chains, dev, window, decay,
                 None if y is None else sorted(set(y)), dropout, local_hidden, local_window)
             _check_training_size(m, h, epochs)
+            _note_small_cohort(h, held, eval_every)
             if local_hidden is None and not resumed:
                 _note_local_coverage(m)
             m.fit(h, epochs, seed, labels=y, eval_every=eval_every, progress=True, checkpoint=out,
@@ -213,6 +209,14 @@ PRIVACY_LOSS_WARNING = 0.1
 # Below this many training haplotypes `train` suggests --holdout: the defaults were measured on 4,000-5,000, and
 # memorised a 400-haplotype cohort (docs/rbm.md).
 SMALL_COHORT = 1000
+
+
+def _note_small_cohort(h, held, eval_every: int) -> None:
+    if held is None and eval_every and h.n_haplotypes < SMALL_COHORT:
+        console.print(f"note: {h.n_haplotypes} training haplotypes: on cohorts this small the defaults can memorise "
+                      "their individuals (an RBM's privacy loss 0.32 on 400 haplotypes of a 50-population array "
+                      "cohort, 0.01-0.02 on the demo's 480 simulated ones; docs/rbm.md), which the training "
+                      "criteria do not show; --holdout with other individuals' haplotypes measures it")
 
 
 def _holdout(h, data: Path, path: Path, legend: Optional[Path]):
