@@ -177,6 +177,24 @@ def test_report_population_and_selection_sections(tmp_path):
     assert {"per-population statistics", "XP-EHH scan", "iHS scan", "PBS scan"} <= set(alts)
 
 
+def test_given_synthetic_populations_replace_nearest_neighbour_labels():
+    from genofast.metrics import population
+    from genofast.simulate import simulate
+
+    sim = simulate(120, 200, seed=4)
+    h, pops = sim.haplotypes, sim.populations
+    syn = Bernoulli().fit(h).sample(90, seed=2)
+    given = np.array(["A", "B", "C"] * 30)
+    r = genofast.evaluate(h, {"s": syn, "t": syn}, populations=pops, synthetic_populations={"s": given},
+                          classifiers=False)
+    assert list(r.details["s"]["labels"]) == list(given)
+    assert list(r.details["t"]["labels"]) == list(population.assign(h, pops, syn))  # the default: nearest real
+    assert r.populations["s"]["A"] == pytest.approx(population.per_population(h, pops, syn, given)["A"], nan_ok=True)
+    with pytest.raises(ValueError, match=r"synthetic_populations\['s'\] has 89 labels for 90 haplotypes"):
+        genofast.evaluate(h, {"s": syn}, populations=pops, synthetic_populations={"s": given[:89]},
+                          classifiers=False)
+
+
 def test_report_warns_when_positions_are_unknown(tmp_path, rng):
     from genofast import HaplotypeMatrix
 

@@ -129,7 +129,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     region = np.flatnonzero(real.variants.chrom == chrom0)[:ld_snps]
     triplets = quality.sample_triplets(real.n_snps, n_triplets, seed=seed) if real.n_snps >= 3 else None
 
-    def plan(syn):
+    def plan(name, syn):
         """Each statistic of one synthetic set as (what ``stage`` hears, None for quick ones; result key; the
         computation, given the results so far), in order: listed first so that the stages can be counted."""
         steps = [(None, "af", lambda d: quality.compare_allele_frequencies(real, syn)),
@@ -144,8 +144,12 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
                   (None, "copies", lambda d: privacy.copies(real, syn)),
                   ("LD fidelity", "ld_fidelity", lambda d: quality.ld_fidelity(real, syn, d["ld_decay"], seed=seed))]
         if labels is not None:
-            steps += [(None, "labels", lambda d: population.assign(real, labels, syn) if d["given"] is None
-                       else np.asarray(d["given"]).astype(str)),
+            given = (synthetic_populations or {}).get(name)
+            if given is not None and len(given) != len(syn):
+                raise ValueError(f"synthetic_populations[{name!r}] has {len(given)} labels for {len(syn)} "
+                                 f"{'individuals' if geno else 'haplotypes'}")
+            steps += [(None, "labels", lambda d: population.assign(real, labels, syn) if given is None
+                       else np.asarray(given).astype(str)),
                       ("per-population statistics", "populations",
                        lambda d: population.per_population(real, labels, syn, d["labels"], tie, seed))]
         if embeddings:
@@ -166,7 +170,7 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     for name, syn in synthetic.items():
         if syn.n_snps != real.n_snps:
             raise ValueError(f"synthetic set {name!r} has {syn.n_snps} SNPs, real has {real.n_snps}")
-    plans = {name: plan(syn.to("cpu")) for name, syn in synthetic.items()}
+    plans = {name: plan(name, syn.to("cpu")) for name, syn in synthetic.items()}
     # the stages ``stage`` hears of: the real set's statistics, each set's announced ones, the report
     total = 1 + sum(what is not None for steps in plans.values() for what, _, _ in steps) + (out is not None)
     done = iter(range(1, total + 1))
@@ -178,12 +182,11 @@ def evaluate(real, synthetic, out=None, holdout=None, *, ld_snps: int = 200, n_t
     details, table = {}, {}
     with metrics.privacy.shared_neighbours():  # the metrics below repeat the same nearest-neighbour searches
         for name, steps in plans.items():
-            d = {"given": (synthetic_populations or {}).get(name)}
+            d = {}
             for what, key, fn in steps:
                 if what is not None:
                     announce(f"{what} ({name})")
                 d[key] = fn(d)
-            del d["given"]
             details[name] = d
             table[name] = _row(d)
     if scans is not None:
