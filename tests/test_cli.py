@@ -344,6 +344,11 @@ def test_demo_quick(tmp_path):
     assert "RBM" in page and "Bernoulli" in page and 'id="training"' in page
     for model in ("RBM", "Bernoulli", "Markov", "held-out", "(480)"):  # names wrap on a narrow terminal
         assert model in r.output
+    # the RBM's trace holds the privacy loss against the held-out half, which the report draws
+    from genofast.models import RBM
+
+    trace = RBM.load(tmp_path / "demo" / "rbm.safetensors").trace
+    assert trace and all(-1 <= row["privacy_loss"] <= 1 for row in trace)
 
 
 @pytest.mark.parametrize("width", [80, 140])
