@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from genofast import GenotypeMatrix, HaplotypeMatrix, Variants, io
-from genofast.io._files import FormatError
+from genofast.io._files import FormatError, UnphasedError
 
 HEADER = (
     "##fileformat=VCFv4.2\n##contig=<ID=1>\n"
@@ -140,6 +140,8 @@ def test_vcf_bad_input(tmp_path, records, message):
     with pytest.raises(FormatError, match=message) as e:
         io.read_vcf(p, phased=True)
     assert str(p) in str(e.value)
+    # the unphased call is its own kind of error, which `train` answers by naming `genofast phase`
+    assert isinstance(e.value, UnphasedError) == ("unphased" in message)
 
 
 def test_chr20_reference_and_unphased(shared_data):

@@ -162,16 +162,15 @@ def _read(path: Path, legend: Optional[Path] = None):
 
 def _read_haplotypes(path: Path, legend: Optional[Path] = None):
     from .. import io
+    from ..io._files import UnphasedError
     from ..matrix import HaplotypeMatrix
 
     hint = f"phase them first: genofast phase {path} --out phased.vcf.gz (Beagle)"
     if io._kind(path) == "vcf":  # the reader stops at the first unphased call and names its line, site and sample
         try:
             return io.read_vcf(path, phased=True)
-        except ValueError as e:
-            if "unphased genotype where phased data are required" in str(e):
-                raise ValueError(f"{e}; {hint}") from None
-            raise
+        except UnphasedError as e:
+            raise ValueError(f"{e}; {hint}") from None
     m = _read(path, legend)
     if not isinstance(m, HaplotypeMatrix):
         raise ValueError(f"{path}: phased haplotypes are needed, but the file holds unphased genotypes ({hint})")

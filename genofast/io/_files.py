@@ -21,6 +21,10 @@ class FormatError(ValueError):
         self.path, self.line = str(path), line
 
 
+class UnphasedError(FormatError):
+    """A heterozygous call written unphased where phased haplotypes are required (``genofast phase`` fixes it)."""
+
+
 def existing(path) -> Path:
     p = Path(path)
     if not p.is_file():

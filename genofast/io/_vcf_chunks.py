@@ -23,8 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels
-from ._files import FormatError
+from ._files import FormatError, UnphasedError
 
+UNPHASED = "unphased genotype where phased data are required"
 # Calls are held as one byte per allele: the allele index, or one of these.
 MISSING = 254  # ord('.') - ord('0') in uint8 arithmetic, so text decodes with one subtraction
 NOT_DIPLOID = 253  # a haploid or polyploid call
@@ -190,12 +191,12 @@ class Chunks:
                     self.all_phased = False
                     if self.phased:
                         at = int(unphased_at[np.argmax(het)])
-                        first.append((at // len(self.samples), 1, at % len(self.samples),
-                                      "unphased genotype where phased data are required"))
+                        first.append((at // len(self.samples), 1, at % len(self.samples), UNPHASED))
         if first:
             row, _, s, message = min(first)
             record = records[row]
-            raise FormatError(self.path, f"{describe(record)}, sample {self.samples[s]}: {message}", record[0])
+            error = UnphasedError if message == UNPHASED else FormatError
+            raise error(self.path, f"{describe(record)}, sample {self.samples[s]}: {message}", record[0])
 
     def _pack(self, k: int) -> None:
         calls = self.alleles[:k]
