@@ -221,7 +221,7 @@ def training_traces(traces: dict) -> bytes:
     colour); the selection score (lower is better, on its own scale) on the right axis; the kept epoch dashed."""
     import matplotlib.pyplot as plt
 
-    fig, axes = _grid(len(traces), 5.6, 3.8)
+    fig, axes = _grid(len(traces), 5.6, 4.6)
     for ax, (name, (trace, kept)) in zip(axes, traces.items()):
         epochs = [row["epoch"] for row in trace]
         keys = [k for k in trace[0] if k not in ("epoch", "score") and not k.startswith("target")
@@ -241,5 +241,5 @@ def training_traces(traces: dict) -> bytes:
         if kept is not None:
             ax.axvline(kept, color=REAL_COLOR, ls="--", lw=1)
         ax.set(xlabel="epoch", title=f"{name}: kept epoch {kept}")
-        ax.legend(fontsize=6, ncol=2, loc="best")
+        ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below: no line hidden
     return _png(fig)
