@@ -130,11 +130,8 @@ def train(data: Path = typer.Argument(..., help="Training haplotypes (.hapt, pha
                          "resume from")
     weights = _select_weights(model.value, select or [], eval_every, holdout is not None)
     if holdout is not None:
-        if model is not ModelKind.rbm and model.value not in NEURAL:
-            raise ValueError(f"--holdout is scored at the evaluations of an rbm, gan, wgan, vae or gmmn; the "
-                             f"{model.value} model has none (score its samples with genofast evaluate --holdout)")
-        if not eval_every:
-            raise ValueError("--holdout is scored at each evaluation, and --eval-every 0 turns them off")
+        _needs_evaluations("--holdout is scored at", model.value, eval_every,
+                           " (score its samples with genofast evaluate --holdout)")
     options = _model_options(model.value, option or [])
     if model.value in OPTION_KINDS:
         check_int(epochs, "--epochs")
@@ -300,6 +297,14 @@ def _named_values(flag: str, items: list[str], what: str, example: str, convert,
     return out
 
 
+def _needs_evaluations(what: str, kind: str, eval_every: int, hint: str = "") -> None:
+    """Refuse an option that works on the training evaluations (``what``: "--flag verb") where there are none."""
+    if kind != "rbm" and kind not in NEURAL:
+        raise ValueError(f"{what} the evaluations of an rbm, gan, wgan, vae or gmmn; the {kind} model has none{hint}")
+    if not eval_every:
+        raise ValueError(f"{what} the evaluations, and --eval-every 0 turns them off")
+
+
 def _select_weights(kind: str, items: list[str], eval_every: int, holdout: bool) -> dict | None:
     """``--select NAME=W`` items as selection weights over the model's defaults, checked; None: the defaults."""
     from ..models import _KINDS
@@ -307,11 +312,7 @@ def _select_weights(kind: str, items: list[str], eval_every: int, holdout: bool)
 
     if not items:
         return None
-    if kind != "rbm" and kind not in NEURAL:
-        raise ValueError(f"--select weighs the evaluations of an rbm, gan, wgan, vae or gmmn; the {kind} model "
-                         "has none")
-    if not eval_every:
-        raise ValueError("--select weighs the evaluations, and --eval-every 0 turns them off")
+    _needs_evaluations("--select weighs", kind, eval_every)
     weights = _named_values("--select", items, "W", "privacy_loss=1", float, "the weight is not a number")
     try:
         check_weights(weights, getattr(_KINDS[kind], "SELECT", {}))

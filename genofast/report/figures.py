@@ -219,14 +219,12 @@ def selection_scan(scan) -> bytes:
 def training_traces(traces: dict) -> bytes:
     """Each criterion of each model's training trace over epochs, each accuracy beside its target (dotted, same
     colour); the selection score (lower is better, on its own scale) on the right axis; the kept epoch dashed."""
-    import matplotlib.pyplot as plt
-
+    colors = plt.get_cmap("tab10").colors
     fig, axes = _grid(len(traces), 5.6, 4.6)
     for ax, (name, (trace, kept)) in zip(axes, traces.items()):
         epochs = [row["epoch"] for row in trace]
         keys = [k for k in trace[0] if k not in ("epoch", "score") and not k.startswith("target")
                 and isinstance(trace[0][k], (int, float))]
-        colors = plt.get_cmap("tab10").colors
         for key, color in zip(keys, colors * 2):
             ax.plot(epochs, [row.get(key, np.nan) for row in trace], "-", color=color, label=key, lw=1.2)
             target = {"aa_truth": "target_truth", "aa_syn": "target_syn"}.get(key)
