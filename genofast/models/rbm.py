@@ -25,12 +25,14 @@ import math
 import numpy as np
 
 from .. import kernels
-from ..matrix import HaplotypeMatrix, Variants
+from ..matrix import Variants
+from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_memory,
+                    check_seed, check_tensor, label_indices, log_odds, progress_bar)
 from ._ddp import ProcessGroup
 from ._rbm_learning import LearningRule
 from ._rbm_resources import ResourceEstimates
-from ._base import (as_alleles, check_classes, check_fit_input, check_float, check_int, check_memory,
-                    check_sample_count, check_seed, check_tensor, label_indices, log_odds, progress_bar)
+from ._rbm_sampling import Sampling
+from ._torch_ops import torch_module
 
 TRAINING = ("cd", "pcd", "rdm")
 _STATE = ("W", "a", "b", "A", "B")
@@ -55,12 +57,6 @@ def auto_local_units(n_visible: int, window: int) -> int:
     return min(MAX_AUTO_LOCAL, math.ceil(12 * n_visible / window))
 
 
-def _torch():
-    import torch
-
-    return torch
-
-
 def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if kernels.has_cuda().available else "cpu"
@@ -69,7 +65,8 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-class RBM(LearningRule, ResourceEstimates):
+# The update rule, sampling and the resource estimates are mixins, one module each (models/_rbm_*.py).
+class RBM(LearningRule, Sampling, ResourceEstimates):
     """Restricted Boltzmann machine over haplotypes; see the module docstring.
 
     Defaults (``RBM.DEFAULTS``, shared with ``genofast train``): 100 fully
@@ -159,7 +156,7 @@ class RBM(LearningRule, ResourceEstimates):
                            local_lr=local_lr, n_context=int(n_context), classes=classes,
                            sample_k=int(sample_k) if sample_k else (int(k) if training == "rdm" else 1000))
         self.device = _resolve_device(device)
-        torch = _torch()
+        torch = torch_module()
         g = np.random.default_rng(0)  # weights start small and fixed: seeds drive sampling, not init
         t = lambda x: torch.tensor(x, dtype=torch.float32, device=self.device)  # noqa: E731
         scales = self._local_scales(V, H, int(local_hidden), int(local_window), local_lr)
@@ -216,7 +213,7 @@ class RBM(LearningRule, ResourceEstimates):
         return self._units(pre, self.params["a"], "bernoulli", seed, mean=mean, pack=pack, row0=row0)
 
     def _random_visible(self, n, seed, row0=0):
-        torch = _torch()
+        torch = torch_module()
         zeros = torch.zeros((n, self.config["n_visible"]), dtype=torch.float32, device=self.device)
         bias = torch.zeros(self.config["n_visible"], dtype=torch.float32, device=self.device)
         return self._units(zeros, bias, "bernoulli", seed, row0=row0)[0]  # p = 1/2 everywhere
@@ -252,7 +249,7 @@ class RBM(LearningRule, ResourceEstimates):
     # --- training -----------------------------------------------------------------
 
     def _tensor(self, alleles):
-        return _torch().tensor(alleles, dtype=_torch().float32, device=self.device)
+        return torch_module().tensor(alleles, dtype=torch_module().float32, device=self.device)
 
     def fit(self, haplotypes, epochs: int = FIT_DEFAULTS["epochs"], seed: int = 0, *, context=None, labels=None,
             eval_every: int | None = FIT_DEFAULTS["eval_every"], select: dict | None = None,
@@ -288,7 +285,7 @@ class RBM(LearningRule, ResourceEstimates):
         from ._gate import fingerprints
         from ._selection import Evaluator, check_weights, holdout_alleles, score
 
-        torch = _torch()
+        torch = torch_module()
         check_seed(seed)
         check_int(epochs, "epochs", 0)
         weights = check_weights(select)
@@ -406,7 +403,7 @@ class RBM(LearningRule, ResourceEstimates):
     def _context(self, context, n_rows, idx=None):
         """The conditioning rows u: context alleles (checked) and/or the one-hot of the label indices ``idx``
         (from :func:`label_indices`); None when unconditional."""
-        torch = _torch()
+        torch = torch_module()
         C = self.config["n_context"]
         c = None
         if not C:
@@ -426,106 +423,11 @@ class RBM(LearningRule, ResourceEstimates):
         onehot = onehot.to(torch.float32)
         return onehot if c is None else torch.cat([c, onehot], 1)
 
-    # --- sampling and imputation ------------------------------------------------
-
-    def sample(self, n: int, k: int | None = None, seed: int = 0, init=None, context=None, labels=None, *,
-               allow_copies: bool = False) -> HaplotypeMatrix:
-        """Draw ``n`` haplotypes by ``k`` Gibbs sweeps (default: the training k for Rdm, else 1000).
-
-        Chains start from uniform random states, or from the rows of ``init``
-        (a HaplotypeMatrix or 0/1 array with n rows). An RBM built with
-        ``classes`` needs ``labels``: one for all haplotypes or one each (ids
-        then read ``rbm<i>.<label>``). When the model holds
-        fingerprints of its training haplotypes, a sample with an exact copy
-        of one raises :class:`~genofast.models.CopiesError` unless
-        ``allow_copies``.
-        """
-        n = check_sample_count(n)
-        check_seed(seed)
-        k = self._sweeps(k)
-        self._check_sample_memory(n)
-        idx = label_indices(self.classes, labels, n, "RBM")
-        u = self._context(context, n, idx)
-        ids = None if idx is None else np.array([f"rbm{i}.{self.classes[j]}" for i, j in enumerate(idx)])
-        out = self._draw(n, k, seed, init, u, ids)
-        if not allow_copies and self.fingerprints is not None:
-            from ._gate import copied_rows, refuse_copies
-
-            refuse_copies(copied_rows(out, stored=self.fingerprints), n, "RBM.sample")
-        return out
-
-    def _draw(self, n: int, k: int | None, seed: int, init, u, ids=None) -> HaplotypeMatrix:
-        """``n`` haplotypes given the conditioning rows ``u`` (checked by the caller), ungated."""
-        k = self._sweeps(k)
-        saved = self.step
-        self.step = 0  # sampling draws from its own seed alone, not from the training history
-        try:
-            v = self._random_visible(n, seed) if init is None else self._tensor(as_alleles(init))
-            if tuple(v.shape) != (n, self.config["n_visible"]):
-                raise ValueError(f"init has shape {tuple(v.shape)}, expected ({n}, {self.config['n_visible']})")
-            shifts = self._shifts(u)
-            mask = self._mask(n, (seed, 0, 2))  # a model trained with dropout samples as it trained
-            v = self._gibbs(v, max(k - 1, 0), seed, shifts, mask=mask)
-            h, _, _ = self._hidden(v, shifts, seed, mask=mask)
-            _, _, packed = self._visible(h, shifts, seed, pack=True)
-        finally:
-            self.step = saved
-        words = packed.cpu().numpy().view(np.uint64) if kernels.is_cuda(packed) else packed
-        ids = np.array([f"rbm{i}" for i in range(n)]) if ids is None else ids
-        return HaplotypeMatrix(words, self.config["n_visible"], ids=ids, variants=self.variants)
-
-    @property
-    def n_snps(self) -> int:
-        return self.config["n_visible"]
-
-    def _sweeps(self, k) -> int:
-        return self.config["sample_k"] if k is None else check_int(k, "k")
-
-    def impute(self, haplotypes: HaplotypeMatrix, sweeps: int = 200, burn_in: int = 50, seed: int = 0):
-        """Fill missing alleles by Gibbs sampling with the observed alleles clamped.
-
-        Returns (probabilities, calls): per allele, P(allele 1) averaged over
-        the sweeps after ``burn_in`` (observed alleles keep 0/1), and the
-        HaplotypeMatrix of hard calls (probability >= 0.5).
-        """
-        torch = _torch()
-        if not isinstance(haplotypes, HaplotypeMatrix):
-            haplotypes = HaplotypeMatrix.from_numpy(np.asarray(haplotypes))
-        if haplotypes.n_snps != self.config["n_visible"]:
-            raise ValueError(f"model has {self.config['n_visible']} SNPs, data have {haplotypes.n_snps}")
-        if self._n_conditions:
-            raise ValueError("impute() runs an unconditional RBM; this one is conditional (context or classes)")
-        check_int(sweeps, "sweeps")
-        check_int(burn_in, "burn_in", 0)
-        check_seed(seed)
-        if burn_in >= sweeps:
-            raise ValueError("burn_in must be smaller than sweeps")
-        x = haplotypes.to("cpu").to_numpy().astype(np.int8)
-        missing = self._tensor(x < 0) > 0
-        observed = self._tensor(np.where(x < 0, 0, x))
-        saved, self.step = self.step, 0
-        try:
-            v = torch.where(missing, self._random_visible(x.shape[0], seed), observed)
-            total = torch.zeros_like(v)
-            mask = self._mask(x.shape[0], (seed, 0, 3))
-            for t in range(sweeps):
-                h, _, _ = self._hidden(v, None, seed, mask=mask)
-                vs, p, _ = self._visible(h, None, seed, mean=True)
-                v = torch.where(missing, vs, observed)
-                if t >= burn_in:
-                    total += p
-        finally:
-            self.step = saved
-        prob = torch.where(missing, total / (sweeps - burn_in), observed).cpu().numpy()
-        calls = HaplotypeMatrix.from_numpy((prob >= 0.5).astype(np.uint8), ids=haplotypes.ids,
-                                           variants=haplotypes.variants)
-        return prob, calls
-
     # --- exact quantities for small models ------------------------------------------
 
     def free_energy(self, v):
         """F(v) = −a·v − Σ_j log ∫ exp(h x_j − E_h(h)) dh, with x = b + vW (exact)."""
-        torch = _torch()
+        torch = torch_module()
         x = v @ self.params["W"] + self.params["b"]
         if self.config["hidden"] == "bernoulli":
             hidden = torch.nn.functional.softplus(x)
