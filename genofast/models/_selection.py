@@ -233,3 +233,21 @@ def trace_from_json(rows) -> list[dict]:
         r["score"] = check_float(row["score"], "trace score")
         out.append(r)
     return out
+
+
+def selection_state(m) -> dict:
+    """The part of a saved training state that says how a model was trained and chosen: the epochs run, the
+    selection trace, the kept epoch (an RBM's checkpoint, and each window's in a chain's)."""
+    return dict(epoch=m.epoch, best_epoch=m.best_epoch, trace=trace_to_json(m.trace))
+
+
+def load_selection(m, st: dict) -> None:
+    """Set what :func:`selection_state` saved back on ``m``, checked (ValueError when the kept epoch is not in the
+    trace)."""
+    from ._base import check_int
+
+    m.epoch = check_int(st["epoch"], "epoch", 0)
+    m.trace = trace_from_json(st["trace"])
+    m.best_epoch = st["best_epoch"]
+    if m.best_epoch is not None and m.best_epoch not in {row["epoch"] for row in m.trace}:
+        raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")

@@ -1,5 +1,6 @@
 """What the PyTorch generators (GAN, WGAN, VAE, GMMN) share: labels, seeding, the training loop with
-model selection, sampling through the copy gate, and checkpoints that resume bit-identically.
+model selection, sampling through the copy gate, and checkpoints that resume bit-identically
+(models/_torch_checkpoint.py).
 
 Randomness: every epoch draws from its own ``torch.Generator`` and numpy
 permutation keyed by (seed, epoch), and sampling from one keyed by the
@@ -75,16 +76,10 @@ import copy
 
 import numpy as np
 
-from ..io._files import FormatError
 from ..matrix import HaplotypeMatrix, Variants
-from ._ddp import ProcessGroup
-from ._gate import fingerprints_from_checkpoint
-from ._selection import trace_from_json, trace_to_json
 from ._base import (as_alleles, check_bool, check_classes, check_fit_input, check_float, check_int,
-                    check_sample_count, check_seed, check_tensor, checked_config, label_indices, load_checkpoint,
-                    load_optimizer, optimizer_arrays, save_checkpoint, training_extras,
-                    variants_from_checkpoint)
-
+                    check_sample_count, check_seed, label_indices)
+from ._ddp import ProcessGroup
 from ._torch_ops import CALIBRATION_DRAWS, calibrated_offsets, derived_seed, resolve_device, torch_module
 
 SAMPLE_CHUNK = 1000  # rows generated per forward pass in sample(): bounds memory for any n
@@ -482,56 +477,16 @@ class TorchGenerator:
             refuse_copies(copied_rows(out, stored=self.fingerprints), n, f"{type(self).__name__}.sample")
         return out
 
-    # --- checkpoints ---------------------------------------------------------------------
+    # --- checkpoints (models/_torch_checkpoint.py) -------------------------------------
 
     def save(self, path) -> None:
         """Networks, optimizer moments, selection trace and best parameters (safetensors + JSON), atomically."""
-        bad = self._non_finite()
-        if bad:
-            raise ValueError(f"{path}: not saved, {bad} is NaN or infinite")
-        arrays = {f"net.{k}": v.cpu().numpy() for k, v in self._state_copy().items()}
-        groups = {}
-        for name, opt in self.optimizers.items():
-            opt_arrays, groups[name] = optimizer_arrays(opt, f"opt.{name}.")
-            arrays.update(opt_arrays)
-        extras, variants = training_extras(self)
-        arrays.update(extras)
-        state = dict(epoch=self.epoch, updates=self.updates, trace=trace_to_json(self.trace),
-                     best_epoch=self.best_epoch, param_groups=groups, variants=variants)
-        config = {k: v for k, v in self.config.items() if k not in ("n_snps", "classes")}
-        save_checkpoint(path, self.kind, {"n_snps": self.n_snps, "classes": self.classes, "config": config,
-                                          "state": state}, arrays)
+        from ._torch_checkpoint import save
+
+        save(self, path)
 
     @classmethod
     def load(cls, path, device: str = "cpu"):
-        meta, arrays = load_checkpoint(path, cls.kind)
-        m = checked_config(path, lambda: cls(meta["n_snps"], meta["classes"], device=device, **meta["config"]))
-        st = meta.get("state")
-        if not isinstance(st, dict):
-            raise FormatError(path, "config lacks the training 'state'")
-        m._load_state(m._checked_state(path, arrays, "net."))
-        checked_config(path, lambda: m._load_optimizers(path, arrays, st["param_groups"]))
+        from ._torch_checkpoint import load
 
-        def state():
-            m.epoch, m.updates = check_int(st["epoch"], "epoch", 0), check_int(st["updates"], "updates", 0)
-            m.trace = trace_from_json(st["trace"])
-            m.best_epoch = st["best_epoch"]
-            if m.best_epoch is not None and m.best_epoch not in [e["epoch"] for e in m.trace]:
-                raise ValueError(f"best_epoch {m.best_epoch!r} is not in the trace")
-
-        checked_config(path, state)
-        if m.best_epoch is not None:
-            m.best_state = m._checked_state(path, arrays, "best.")
-        m.fingerprints = fingerprints_from_checkpoint(path, arrays)
-        m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.n_snps)
-        return m
-
-    def _checked_state(self, path, arrays: dict, prefix: str) -> dict:
-        torch = torch_module()
-        # safetensors stores a 0-d tensor (batch norm's counter) with shape (1,)
-        return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)), device=self.device)
-                .to(v.dtype).reshape(v.shape) for k, v in self._state_copy().items()}
-
-    def _load_optimizers(self, path, arrays: dict, groups: dict) -> None:
-        for name, opt in self.optimizers.items():
-            load_optimizer(opt, path, arrays, f"opt.{name}.", groups[name], self.device)
+        return load(cls, path, device)

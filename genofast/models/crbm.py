@@ -9,7 +9,7 @@ from ._base import (as_alleles, check_fit_input, check_float, check_int, check_m
                     check_tensor, checked_config, load_checkpoint, save_checkpoint, training_extras,
                     variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
-from ._rbm_checkpoint import load_selection, selection_state
+from ._selection import load_selection, selection_state
 from .rbm import RBM
 
 
