@@ -264,8 +264,15 @@ def optimizer_arrays(opt, prefix: str) -> tuple[dict, list]:
     return arrays, groups
 
 
+# torch.optim.Adam's state of a parameter it has stepped (amsgrad adds "max_exp_avg_sq"). A checkpoint lacking one
+# of them would load and then fail at the first resumed step, far from the file that caused it.
+ADAM_STATE = ("step", "exp_avg", "exp_avg_sq")
+
+
 def load_optimizer(opt, path, arrays: dict, prefix: str, groups: list, device) -> None:
-    """Restore what :func:`optimizer_arrays` saved, checking group counts and tensor shapes."""
+    """Restore what :func:`optimizer_arrays` saved, checked: the group count, every parameter's state complete
+    (Adam: its step and both moments), each tensor the parameter's shape and finite, Adam's second moments and the
+    step counts not below 0."""
     import torch
 
     sd = opt.state_dict()
@@ -273,17 +280,33 @@ def load_optimizer(opt, path, arrays: dict, prefix: str, groups: list, device) -
         raise ValueError(f"optimizer {prefix!r}: {len(groups)} parameter groups, expected {len(sd['param_groups'])}")
     for g, saved in zip(sd["param_groups"], groups):
         g.update(saved)
-    state: dict = {}
-    for key, a in arrays.items():
-        if key.startswith(prefix):
-            pid, k = key[len(prefix):].split(".", 1)
-            state.setdefault(int(pid), {})[k] = torch.as_tensor(np.array(a))
     params = [p for g in opt.param_groups for p in g["params"]]
-    for pid, st in state.items():
-        for k, v in st.items():
-            if k != "step" and tuple(v.shape) != tuple(params[pid].shape):
-                raise FormatError(path, f"optimizer tensor {prefix}{pid}.{k} has shape {tuple(v.shape)}")
-            st[k] = v.to(device) if k != "step" else v.reshape(())
+    saved: dict[int, set] = {}
+    for key in arrays:
+        if key.startswith(prefix):
+            pid, _, k = key[len(prefix):].partition(".")
+            if not pid.isdigit() or int(pid) >= len(params) or not k:
+                raise FormatError(path, f"optimizer tensor {key!r} names no state of the optimizer's {len(params)} "
+                                        "parameters")
+            saved.setdefault(int(pid), set()).add(k)
+    known = None
+    if isinstance(opt, torch.optim.Adam):
+        known = set(ADAM_STATE) | ({"max_exp_avg_sq"} if any(g.get("amsgrad") for g in sd["param_groups"]) else set())
+    state: dict = {}
+    for pid, keys in sorted(saved.items()):
+        for k in sorted((known or keys) ^ keys):
+            what = "is missing" if k not in keys else "is not part of Adam's state"
+            raise FormatError(path, f"tensor {f'{prefix}{pid}.{k}'!r} {what}")
+        st = state[pid] = {}
+        for k in sorted(keys):
+            name = f"{prefix}{pid}.{k}"
+            if k == "step":
+                shape = (1,) * arrays[name].ndim if arrays[name].size == 1 else (1,)
+                st[k] = torch.as_tensor(np.array(check_tensor(path, arrays, name, shape, 0.0))).reshape(())
+            else:
+                low = 0.0 if k in ("exp_avg_sq", "max_exp_avg_sq") else None
+                a = check_tensor(path, arrays, name, tuple(params[pid].shape), low)
+                st[k] = torch.as_tensor(np.array(a)).to(device)
     sd["state"] = state
     opt.load_state_dict(sd)
 
