@@ -71,3 +71,31 @@ def rewrite_checkpoint(src, dst, change=None, config=None):
         meta["config"] = config if isinstance(config, str) else json.dumps(config(json.loads(meta["config"])))
     save_file(arrays, str(dst), metadata=meta)
     return dst
+
+
+def set_value(name, value):
+    """A tensor change for :func:`rewrite_checkpoint`: the first element of tensor ``name`` set to ``value``."""
+    def change(arrays):
+        arrays[name].flat[0] = value
+    return change
+
+
+def edit_config(edit):
+    """A config change for :func:`rewrite_checkpoint` from ``edit``, which changes the parsed config in place."""
+    def change(config):
+        edit(config)
+        return config
+    return change
+
+
+def assert_refused(path, loaders, message):
+    """Each loader refuses the damaged checkpoint ``path`` with a FormatError matching ``message`` that names it."""
+    import pytest
+
+    from genofast.io import FormatError
+
+    for loader in loaders:
+        with pytest.raises(FormatError, match=message) as e:
+            loader(path)
+        assert str(path) in str(e.value)
+

@@ -13,6 +13,7 @@ from genofast.impute.unet import windows  # noqa: E402
 from genofast.io._files import FormatError  # noqa: E402
 from genofast.matrix import GenotypeMatrix  # noqa: E402
 from genofast.simulate import simulate  # noqa: E402
+from reference import assert_refused, edit_config, rewrite_checkpoint, set_value  # noqa: E402
 
 SMALL = dict(filters=4, dense=16, batch_size=16, lr=3e-3, window=None)
 
@@ -132,30 +133,66 @@ def test_same_seed_same_model_and_checkpoint_round_trip(cohort, tmp_path):
     np.testing.assert_array_equal(loaded.impute(cohort, seed=1).probabilities, a.impute(cohort, seed=1).probabilities)
 
 
-def test_resume_mid_unit_repeats_the_uninterrupted_run(cohort, tmp_path, monkeypatch):
-    full = UNetImputer(cohort.n_snps, **{**SMALL, "iterations": (2, 1), "validation": 0.2})
-    full.fit(cohort, epochs=3, seed=7, eval_every=1)
-    ck = tmp_path / "u.safetensors"
+def _interrupted(cohort, ck):
+    """Train with a checkpoint, stopped (KeyboardInterrupt) right after the 4th save: the second unit (window 0, 1
+    iteration) has then trained 1 of its 3 epochs."""
     saves = []
     original = UNetImputer.save
 
-    def save_then_maybe_die(self, path):
+    def save_then_stop(self, path):
         original(self, path)
         saves.append(1)
-        if len(saves) == 4:  # the unit (window 0, 1 iteration) has trained 1 of its 3 epochs
+        if len(saves) == 4:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(UNetImputer, "save", save_then_maybe_die)
-    part = UNetImputer(cohort.n_snps, **{**SMALL, "iterations": (2, 1), "validation": 0.2})
-    with pytest.raises(KeyboardInterrupt):
-        part.fit(cohort, epochs=3, seed=7, eval_every=1, checkpoint=ck)
-    monkeypatch.setattr(UNetImputer, "save", original)
-    resumed = UNetImputer.load(ck)
+    UNetImputer.save = save_then_stop
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            UNetImputer(cohort.n_snps, **{**SMALL, "iterations": (2, 1), "validation": 0.2}).fit(
+                cohort, epochs=3, seed=7, eval_every=1, checkpoint=ck)
+    finally:
+        UNetImputer.save = original
+    return ck
+
+
+def test_resume_mid_unit_repeats_the_uninterrupted_run(cohort, tmp_path):
+    full = UNetImputer(cohort.n_snps, **{**SMALL, "iterations": (2, 1), "validation": 0.2})
+    full.fit(cohort, epochs=3, seed=7, eval_every=1)
+    resumed = UNetImputer.load(_interrupted(cohort, tmp_path / "u.safetensors"))
     assert (resumed.unit, resumed.epoch) == (1, 1)
     resumed.fit(cohort, epochs=3, seed=7, eval_every=1)
     assert resumed.trace == full.trace and resumed.chosen == full.chosen
     for x, y in zip(resumed.nets[0].state_dict().values(), full.nets[0].state_dict().values()):
         torch.testing.assert_close(x, y, rtol=0, atol=0)
+
+
+@pytest.fixture(scope="module")
+def mid_unit(cohort, tmp_path_factory):
+    """A checkpoint written part-way through a unit: a finished variant, the current net, its optimizer, its best."""
+    return _interrupted(cohort, tmp_path_factory.mktemp("unet") / "u.safetensors")
+
+
+def _nan_in(prefix):
+    """NaN in the first tensor under ``prefix`` (the networks' tensor names depend on their layers)."""
+    def change(arrays):
+        arrays[min(k for k in arrays if k.startswith(prefix))].flat[0] = np.nan
+    return change
+
+
+@pytest.mark.parametrize("change, config, message", [
+    (_nan_in("var2."), None, r"'var2\..*' holds NaN"),
+    (_nan_in("cur."), None, r"'cur\..*' holds NaN"),
+    (_nan_in("best."), None, r"'best\..*' holds NaN"),
+    (lambda a: a.pop("opt.0.exp_avg_sq"), None, "'opt.0.exp_avg_sq' is missing"),
+    (set_value("opt.1.exp_avg", np.nan), None, "'opt.1.exp_avg' holds NaN"),
+    (None, edit_config(lambda c: c["state"].update(unit=99)), "unit must be an integer"),
+    (None, edit_config(lambda c: c["state"].update(chosen=[None, None])), "2 windows recorded, the config makes 1"),
+    (None, lambda c: {k: v for k, v in c.items() if k != "state"}, "lacks the training 'state'"),
+])
+def test_checkpoints_are_validated_on_load(mid_unit, change, config, message):
+    assert UNetImputer.load(mid_unit).unit < 2  # the intact checkpoint is mid-training and loads
+    assert_refused(rewrite_checkpoint(mid_unit, mid_unit.parent / "bad.safetensors", change, config),
+                   (UNetImputer.load,), message)
 
 
 def test_fit_seconds_scales_one_timed_batch_to_what_is_left(cohort, monkeypatch):
