@@ -9,16 +9,9 @@ resumed ``fit`` needs besides the seed and the data.
 
 from __future__ import annotations
 
-
 from ..io._files import FormatError
-from ..models._base import (check_int, check_tensor, checked_config, load_checkpoint, load_optimizer,
+from ..models._base import (check_int, checked_config, checked_state_dict, load_checkpoint, load_optimizer,
                             optimizer_arrays, save_checkpoint, variants_from_checkpoint, variants_to_checkpoint)
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 def save(m, path) -> None:
@@ -46,7 +39,6 @@ def save(m, path) -> None:
 
 
 def load(cls, path, device: str = "cpu"):
-    torch = _torch()
     meta, arrays = load_checkpoint(path, cls.kind)
     m = checked_config(path, lambda: cls(meta["n_snps"], device=device, **meta["config"]))
     st = meta.get("state")
@@ -54,9 +46,7 @@ def load(cls, path, device: str = "cpu"):
         raise FormatError(path, "config lacks the training 'state'")
 
     def tensors(prefix: str, w: int) -> dict:
-        ref = m._build(w).state_dict()
-        return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)))
-                .to(v.dtype).reshape(v.shape).to(m.device) for k, v in ref.items()}
+        return checked_state_dict(path, arrays, prefix, m._build(w).state_dict(), m.device)
 
     def restore():
         m.unit, m.epoch = check_int(st["unit"], "unit", 0, len(m.units)), check_int(st["epoch"], "epoch", 0)

@@ -255,6 +255,16 @@ def variants_from_checkpoint(arrays: dict, meta: dict, path=None, n_snps: int | 
     return v
 
 
+def checked_state_dict(path, arrays: dict, prefix: str, reference: dict, device) -> dict:
+    """A torch state dict saved under ``prefix``: each tensor checked against ``reference``'s (present, its shape,
+    finite; :func:`check_tensor`), cast to its dtype, on ``device``."""
+    import torch
+
+    # safetensors stores a 0-d tensor (batch norm's counter) with shape (1,)
+    return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)))
+            .to(v.dtype).reshape(v.shape).to(device) for k, v in reference.items()}
+
+
 def optimizer_arrays(opt, prefix: str) -> tuple[dict, list]:
     """An optimizer's state as checkpoint arrays named ``{prefix}{param}.{key}``, and its JSON-able param groups."""
     sd = opt.state_dict()

@@ -5,11 +5,10 @@ uninterrupted one bit for bit (see :mod:`genofast.models._torch`)."""
 from __future__ import annotations
 
 from ..io._files import FormatError
-from ._base import (check_int, check_tensor, checked_config, load_checkpoint, load_optimizer, optimizer_arrays,
+from ._base import (check_int, checked_config, checked_state_dict, load_checkpoint, load_optimizer, optimizer_arrays,
                     save_checkpoint, training_extras, variants_from_checkpoint)
 from ._gate import fingerprints_from_checkpoint
 from ._selection import load_selection, selection_state
-from ._torch_ops import torch_module
 
 
 def save(m, path) -> None:
@@ -35,7 +34,7 @@ def load(cls, path, device: str):
     st = meta.get("state")
     if not isinstance(st, dict):
         raise FormatError(path, "config lacks the training 'state'")
-    m._load_state(_checked_state(m, path, arrays, "net."))
+    m._load_state(checked_state_dict(path, arrays, "net.", m._state_copy(), m.device))
 
     def optimizers():
         for name, opt in m.optimizers.items():
@@ -48,15 +47,7 @@ def load(cls, path, device: str):
     checked_config(path, optimizers)
     checked_config(path, state)
     if m.best_epoch is not None:
-        m.best_state = _checked_state(m, path, arrays, "best.")
+        m.best_state = checked_state_dict(path, arrays, "best.", m._state_copy(), m.device)
     m.fingerprints = fingerprints_from_checkpoint(path, arrays)
     m.variants = variants_from_checkpoint(arrays, st.get("variants", {}), path, m.n_snps)
     return m
-
-
-def _checked_state(m, path, arrays: dict, prefix: str) -> dict:
-    """The networks' parameters and buffers under ``prefix``, each checked against the model's own shapes."""
-    torch = torch_module()
-    # safetensors stores a 0-d tensor (batch norm's counter) with shape (1,)
-    return {k: torch.as_tensor(check_tensor(path, arrays, prefix + k, tuple(v.shape) or (1,)), device=m.device)
-            .to(v.dtype).reshape(v.shape) for k, v in m._state_copy().items()}
