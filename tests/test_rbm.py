@@ -49,6 +49,34 @@ def test_unit_sampling_laws():
         assert s[:, i].min() >= 0
 
 
+@pytest.mark.parametrize("x", [-60, -36, -34.5, -12, -7.5, -7.0, -2, 0, 3, 7.5, 40])
+def test_rectified_units_follow_the_truncated_normal_into_its_tails(x):
+    # every branch of the draw: the exponential law past -35, the continued fraction past |x| = 7.07, Hart's
+    # rational approximation below it, and the quantile's tails and centre
+    s, mean, _ = kernels.rbm_units(np.full((20000, 1), x, np.float32), np.zeros(1, np.float32), "relu", 5, 1,
+                                   mean=True)
+    law = st.truncnorm(-x, np.inf, loc=x)
+    assert mean[0, 0] == pytest.approx(law.mean(), rel=1e-5)
+    assert st.kstest(s[:, 0], law.cdf).pvalue > 1e-3
+    assert s.min() >= 0
+
+
+def test_units_draw_the_same_bits_on_every_simd_level(simd):
+    # 203 x 333 units: groups of four straddle rows, a vector path's runs end inside a block; some units far in
+    # either tail, and row blocks starting mid-group
+    rng = np.random.default_rng(1)
+    pre = np.concatenate([rng.normal(0, 6, (200, 333)), rng.normal(0, 60, (3, 333))]).astype(np.float32)
+    pre[0, :6] = [-36, -35.5, -1e6, 1e6, 7.0, -7.1]
+    b = rng.normal(size=333).astype(np.float32)
+    got = {(kind, r0): kernels.rbm_units(pre[r0:], b, kind, 7, 3, mean=True, first_row=r0)[:2]
+           for kind in ("bernoulli", "relu") for r0 in (0, 5)}
+    kernels.set_simd("scalar")  # the simd fixture restores the level
+    for (kind, r0), (sample, mean) in got.items():
+        ref_sample, ref_mean, _ = kernels.rbm_units(pre[r0:], b, kind, 7, 3, mean=True, first_row=r0)
+        np.testing.assert_array_equal(sample, ref_sample)
+        np.testing.assert_array_equal(mean, ref_mean)
+
+
 def test_units_are_seeded_by_seed_and_step():
     pre = np.zeros((50, 70), np.float32)
     b = np.zeros(70, np.float32)
@@ -60,10 +88,12 @@ def test_units_are_seeded_by_seed_and_step():
 
 @pytest.mark.parametrize("kind", ["bernoulli", "relu"])
 @pytest.mark.parametrize("rows", [(0, 7), (1, 4), (3, 13), (12, 13)])
-def test_row_blocks_draw_what_the_whole_matrix_draws(kind, rows):
-    # 13 x 7 units: row blocks start and end inside Philox groups of four elements
+@pytest.mark.parametrize("m", [7, 37])
+def test_row_blocks_draw_what_the_whole_matrix_draws(kind, rows, m):
+    # 13 x m units: row blocks start and end inside Philox groups of four elements (and, 37 wide, inside the
+    # vector path's runs of four groups)
     rng = np.random.default_rng(0)
-    pre, b = rng.normal(size=(13, 7)).astype(np.float32), rng.normal(size=7).astype(np.float32)
+    pre, b = rng.normal(size=(13, m)).astype(np.float32), rng.normal(size=m).astype(np.float32)
     whole, whole_mean, _ = kernels.rbm_units(pre, b, kind, 9, 3, mean=True)
     r0, r1 = rows
     part, part_mean, _ = kernels.rbm_units(pre[r0:r1], b, kind, 9, 3, mean=True, first_row=r0)
@@ -277,13 +307,15 @@ def test_bad_input():
 def test_cuda_units_match_cpu():
     pre = torch.randn(64, 300)
     b = torch.randn(300)
+    pre[0, :4] = torch.tensor([-36.0, 1e6, -1e6, 7.5])  # the far branches too
     for kind in ("bernoulli", "relu"):
+        # the same IEEE operations on both (csrc/rbm/unit_math.hpp, rbm.cu built without FMA): the same bits
         cs, cm, _ = kernels.rbm_units(pre.numpy(), b.numpy(), kind, 11, 4, mean=True)
         gs, gm, _ = kernels.rbm_units(pre.cuda(), b.cuda(), kind, 11, 4, mean=True)
-        np.testing.assert_allclose(gm.cpu().numpy(), cm, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(gs.cpu().numpy(), cs, rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(gm.cpu().numpy(), cm)
+        np.testing.assert_array_equal(gs.cpu().numpy(), cs)
         gs5, _, _ = kernels.rbm_units(pre[5:].cuda(), b.cuda(), kind, 11, 4, first_row=5)
-        np.testing.assert_allclose(gs5.cpu().numpy(), cs[5:], rtol=1e-4, atol=1e-5)
+        np.testing.assert_array_equal(gs5.cpu().numpy(), cs[5:])
     for m in (1, 64, 65, 300):  # a warp packs 64 units: partial last words, rows shorter than a word
         s, _, packed = kernels.rbm_units(pre[:, :m].cuda(), b[:m].cuda(), "bernoulli", 1, 0, pack=True)
         cs, _, cpacked = kernels.rbm_units(pre[:, :m].numpy(), b[:m].numpy(), "bernoulli", 1, 0, pack=True)
