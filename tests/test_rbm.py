@@ -708,6 +708,28 @@ def test_local_units_stay_local_and_step_faster(rng):
     np.testing.assert_allclose((s.params["a"] - before["a"]).numpy(), 0.04, rtol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(805, 100, 300, 32), (120, 4, 30, 6), (97, 0, 25, 5), (150, 3, 21, 4)])
+def test_local_units_products_are_the_dense_products(shape, rng, monkeypatch):
+    # the band (models/_local_band.py) against numpy's dense products with W zero outside the windows: chunks
+    # of uneven size, windows shifted inside at the ends, no fully connected units
+    V, H0, L, window = shape
+    assert (RBM(V, H0, local_hidden=L, local_window=window)._band is not None) == (V * L >= RBM.BAND_MIN)
+    monkeypatch.setattr(RBM, "BAND_MIN", 0)  # the small models too
+    m = RBM(V, H0, local_hidden=L, local_window=window)
+    assert m._band is not None
+    W = rng.normal(size=(V, H0 + L)).astype(np.float32) * (RBM._local_scales(V, H0 + L, L, window, 1.0)[0] > 0)
+    m.params["W"] = torch.from_numpy(W)
+    v = rng.integers(0, 2, (9, V)).astype(np.float32)
+    h = rng.exponential(size=(9, H0 + L)).astype(np.float32)
+    W64, close = W.astype(np.float64), dict(rtol=1e-5, atol=1e-4)  # float32 sums of up to 400 terms
+    np.testing.assert_allclose(m._pre_hidden(torch.from_numpy(v)).numpy(), v @ W64, **close)
+    np.testing.assert_allclose(m._pre_visible(torch.from_numpy(h)).numpy(), h @ W64.T, **close)
+    m.params["W"].mul_(2)  # an in-place step: the cached blocks follow
+    np.testing.assert_allclose(m._pre_hidden(torch.from_numpy(v)).numpy(), v @ (2 * W64), **close)
+    # windows as wide as the SNPs: the dense columns, no band
+    assert RBM(20, 2, local_hidden=6, local_window=20)._band is None and RBM(805, local_hidden=0)._band is None
+
+
 def test_local_units_covering_everything_at_rate_one_are_global_units(rng, tmp_path):
     data = rng.integers(0, 2, (100, 20), dtype=np.uint8)
     data[:, 3] = data[:, 2]
