@@ -19,44 +19,13 @@
 
 namespace genofast {
 
-GF_MATH double double_from_bits(uint64_t b) {
-#if defined(__CUDA_ARCH__)
-    return __longlong_as_double((long long)b);
-#else
-    double d;
-    memcpy(&d, &b, sizeof d);
-    return d;
-#endif
-}
-
-GF_MATH uint64_t bits_of(double d) {
-#if defined(__CUDA_ARCH__)
-    return (uint64_t)__double_as_longlong(d);
-#else
-    uint64_t b;
-    memcpy(&b, &d, sizeof b);
-    return b;
-#endif
-}
-
-GF_MATH float float_from_bits(uint32_t b) {
-#if defined(__CUDA_ARCH__)
-    return __uint_as_float(b);
-#else
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-#endif
-}
-
-GF_MATH uint32_t bits_of(float f) {
-#if defined(__CUDA_ARCH__)
-    return __float_as_uint(f);
-#else
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-#endif
+// The bits of one type read as another: memcpy is legal on host and device alike, and compiles to a move.
+template <class To, class From>
+GF_MATH To bits_as(From x) {
+    static_assert(sizeof(To) == sizeof(From), "a reinterpretation keeps the size");
+    To y;
+    memcpy(&y, &x, sizeof y);
+    return y;
 }
 
 // Lane operations a V (double or float lanes) provides, beyond arithmetic and
@@ -74,11 +43,11 @@ struct Lanes<double> {
     GF_MATH static double sqrt(double a) { return ::sqrt(a); }
     GF_MATH static bool any(bool m) { return m; }
     // t holds y + 2^51 in its low mantissa bits; y + 1023 is 2^y's exponent field
-    GF_MATH static double pow2(double t) { return double_from_bits((bits_of(t) + 1023) << 52); }
+    GF_MATH static double pow2(double t) { return bits_as<double>((bits_as<uint64_t>(t) + 1023) << 52); }
     GF_MATH static void split(double x, double& m, double& e) {
-        const uint64_t b = bits_of(x);
-        m = double_from_bits((b & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
-        e = double_from_bits((b >> 52) | 0x4330000000000000ull) - (4503599627370496.0 + 1023.0);
+        const uint64_t b = bits_as<uint64_t>(x);
+        m = bits_as<double>((b & 0x000FFFFFFFFFFFFFull) | 0x3FF0000000000000ull);
+        e = bits_as<double>((b >> 52) | 0x4330000000000000ull) - (4503599627370496.0 + 1023.0);
     }
 };
 
@@ -86,7 +55,7 @@ template <>
 struct Lanes<float> {
     GF_MATH static float splat(float c) { return c; }
     GF_MATH static float sel(bool m, float a, float b) { return m ? a : b; }
-    GF_MATH static float pow2(float t) { return float_from_bits((bits_of(t) + 127u) << 23); }
+    GF_MATH static float pow2(float t) { return bits_as<float>((bits_as<uint32_t>(t) + 127u) << 23); }
 };
 
 constexpr double kRoundMagic = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
