@@ -196,9 +196,10 @@ GF_MATH Draw<V> draw_bernoulli(V x, V u) {
 // Rectified Gaussian N(x, 1) on [0, inf): sample x - Phi^{-1}(u Phi(x)), mean
 // x + phi(x) / Phi(x). Far in the left tail (x < -35, where Phi(x) nears the
 // double range and the quantile's relative error would swamp the sample) the
-// law is exponential with rate -x, used directly there. The mean costs a few
-// divisions, and a Gibbs sweep asks only for samples: it is computed when
-// ``want_mean``.
+// law is exponential with rate -x, used directly there (lanes needing it are
+// rare: their log is taken only when some lane does). The mean costs a
+// division, and a Gibbs sweep asks only for samples: it is computed when
+// ``want_mean`` (the sample does not depend on it).
 template <class V>
 GF_MATH Draw<V> draw_rectified(V x, V u, bool want_mean) {
     using L = Lanes<V>;

@@ -6,8 +6,10 @@ are zero. Consecutive units' windows overlap: a run of c of them spans a
 little more than one window. Cut into such chunks, the local units' share of
 ``v @ W`` and ``h @ W.T`` is one batched product of small dense blocks (chunk
 span x c), about V / (2 * window) times fewer multiply-adds than the dense
-columns: with the defaults on 805 SNPs (300 local units of 32 SNPs) the two
-products of a sweep cost a third of the dense ones. Same model, same
+columns. With the defaults on 805 SNPs (300 local units of 32 SNPs): 20,280
+multiply-adds a row instead of 241,500, and a sweep's two products (with the
+100 fully connected units', 64 chains, 2 threads) 1.09 ms instead of 1.40;
+torch's per-call costs, not the arithmetic, now bound them. Same model, same
 parameters: only the float summation order differs from the dense product.
 """
 

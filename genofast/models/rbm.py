@@ -109,7 +109,7 @@ class RBM(LearningRule, Sampling, ResourceEstimates):
 
     kind = "rbm"
     DEFAULTS = DEFAULTS
-    BAND_MIN = 1 << 17  # V x L, from which the local units' products run as a band (1000 x 300 units: 1.5x faster)
+    BAND_MIN = 1 << 17  # V x L from which the local units' products run as a band (models/_local_band.py)
 
     def __init__(self, n_visible: int, n_hidden: int = DEFAULTS["n_hidden"], hidden: str = DEFAULTS["hidden"], *,
                  training: str = DEFAULTS["training"], k: int = DEFAULTS["k"], n_chains: int = DEFAULTS["n_chains"],
