@@ -31,21 +31,27 @@ struct Block {
 GF_MATH void draw_scalar(const Block& b, uint64_t lo, uint64_t hi, std::size_t c, const Philox4& r) {
     for (uint64_t e = lo; e < hi; ++e) {
         const std::size_t i = std::size_t(e - b.e0);
-        const UnitDraw d = draw_unit(b.pre[i] + b.bias[c], b.kind, r.v[e & 3], b.mean != nullptr);
+        const Draw<float> d = draw_unit(b.pre[i] + b.bias[c], b.kind, r.v[e & 3], b.mean != nullptr);
         b.sample[i] = d.sample;
         if (b.mean) b.mean[i] = d.mean;
         if (++c == b.m) c = 0;
     }
 }
 
+// The column of group g's first element in this block. One division per run of
+// groups, not per unit: a modulo per element cost as much as the draw itself.
+GF_MATH std::size_t first_column(const Block& b, uint64_t g) { return std::size_t(std::max(4 * g, b.e0) - b.e0) % b.m; }
+
+// Group g's units (those inside the block) one by one, from column c; returns the next group's column.
+GF_MATH std::size_t draw_group(const Block& b, uint64_t g, std::size_t c) {
+    const uint64_t lo = std::max(4 * g, b.e0), hi = std::min(4 * g + 4, b.e1);
+    draw_scalar(b, lo, hi, c, philox(b.seed, b.step, g));
+    return (c + std::size_t(hi - lo)) % b.m;
+}
+
 void groups_scalar(const Block& b, uint64_t g0, uint64_t g1) {
-    // one division per run of groups, not per unit: a modulo per element cost as much as the draw itself
-    std::size_t c = std::size_t(std::max(4 * g0, b.e0) - b.e0) % b.m;
-    for (uint64_t g = g0; g < g1; ++g) {
-        const uint64_t lo = std::max(4 * g, b.e0), hi = std::min(4 * g + 4, b.e1);
-        draw_scalar(b, lo, hi, c, philox(b.seed, b.step, g));
-        c = (c + std::size_t(hi - lo)) % b.m;
-    }
+    std::size_t c = first_column(b, g0);
+    for (uint64_t g = g0; g < g1; ++g) c = draw_group(b, g, c);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -116,15 +122,12 @@ __attribute__((target("avx2"))) inline void philox_x4(uint64_t seed, uint64_t st
 }
 
 __attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, uint64_t g1) {
-    std::size_t c = std::size_t(std::max(4 * g0, b.e0) - b.e0) % b.m;
+    std::size_t c = first_column(b, g0);
     const bool bern = b.kind == UnitKind::bernoulli, want_mean = b.mean != nullptr;
     for (uint64_t g = g0; g < g1;) {
         const uint64_t lo = std::max(4 * g, b.e0), hi = std::min(4 * g + 16, b.e1);
         if (g + 4 > g1 || hi - lo < 16) {  // a run's tail, or a block's edge: one group alone
-            const uint64_t end = std::min(4 * g + 4, b.e1);
-            draw_scalar(b, lo, end, c, philox(b.seed, b.step, g));
-            c = (c + std::size_t(end - lo)) % b.m;
-            ++g;
+            c = draw_group(b, g++, c);
             continue;
         }
         const std::size_t i = std::size_t(lo - b.e0);

@@ -34,11 +34,11 @@ class LocalBand:
         K = -(-L // per)
         units = np.arange(K * per).reshape(K, per)
         valid_unit = units < L
-        lo = starts[np.minimum(units[:, 0], L - 1)]
-        span = int((starts[np.minimum(units, L - 1)].max(axis=1) - lo).max()) + window
+        first_snp = starts[np.minimum(units, L - 1)]  # (K, per); a pad unit repeats the last one, masked out
+        lo = first_snp[:, 0]
+        span = int((first_snp.max(axis=1) - lo).max()) + window
         rows = lo[:, None] + np.arange(span)[None, :]  # (K, span); past the last SNP: clamped, weight 0
-        in_window = ((rows[:, :, None] >= starts[np.minimum(units, L - 1)][:, None, :])
-                     & (rows[:, :, None] < starts[np.minimum(units, L - 1)][:, None, :] + window)
+        in_window = ((rows[:, :, None] >= first_snp[:, None, :]) & (rows[:, :, None] < first_snp[:, None, :] + window)
                      & valid_unit[:, None, :] & (rows[:, :, None] < n_visible))
         self.n_local, self.n_visible, self.first = L, n_visible, first
         self.rows = torch.as_tensor(np.minimum(rows, n_visible - 1), device=device)
