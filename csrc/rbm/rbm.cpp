@@ -49,16 +49,17 @@ GF_MATH std::size_t draw_group(const Block& b, uint64_t g, std::size_t c) {
     return (c + std::size_t(hi - lo)) % b.m;
 }
 
+#if !defined(__GNUC__)
 void groups_scalar(const Block& b, uint64_t g0, uint64_t g1) {
     std::size_t c = first_column(b, g0);
     for (uint64_t g = g0; g < g1; ++g) c = draw_group(b, g, c);
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// The AVX2 path: Philox for four groups at once, then their units as the
-// lanes of vectors (8 floats for Bernoulli units, 4 doubles for rectified
-// ones), with the same operations as the scalar path (unit_math.hpp), so the
-// same bits.
+#else
+// The vector paths: Philox for four groups, then their units as the lanes of
+// GCC vectors (8 floats for Bernoulli units, 4 doubles for rectified ones),
+// with the same operations as the scalar draw (unit_math.hpp), so the same
+// bits. One body, compiled twice: for the baseline instruction set (SSE2 on
+// x86-64, NEON on aarch64) and for AVX2.
 typedef double dv __attribute__((vector_size(32)));
 typedef long dmask __attribute__((vector_size(32)));  // what comparing dvs gives
 typedef float fv __attribute__((vector_size(32)));
@@ -92,9 +93,19 @@ struct Lanes<fv> {
 
 namespace {
 
-// Philox4x32-10 of counters g..g+3 (as philox(seed, stream, g + j)), one
-// counter per 64-bit lane: out[4 j + k] is word k of counter g + j. A lane's
-// high half carries junk that the multiplies ignore and the output drops.
+// Philox4x32-10 of counters g..g+3: out[4 j + k] is word k of philox(seed, stream, g + j).
+// GCC's generic vectors have no 32 x 32 -> 64-bit multiply (it strength-reduces
+// a constant one to shifts and adds), so the baseline path calls the scalar one.
+GF_MATH void philox_4groups(uint64_t seed, uint64_t stream, uint64_t g, uint32_t* out) {
+    for (int j = 0; j < 4; ++j) {
+        const Philox4 r = philox(seed, stream, g + uint64_t(j));
+        for (int k = 0; k < 4; ++k) out[4 * j + k] = r.v[k];
+    }
+}
+
+#if defined(__x86_64__)
+// The same with AVX2, one counter per 64-bit lane. A lane's high half
+// carries junk that the multiplies ignore and the output drops.
 __attribute__((target("avx2"))) inline void philox_x4(uint64_t seed, uint64_t stream, uint64_t g, uint32_t* out) {
     __m256i w0 = _mm256_set_epi64x(int64_t(uint32_t(g + 3)), int64_t(uint32_t(g + 2)), int64_t(uint32_t(g + 1)),
                                    int64_t(uint32_t(g)));
@@ -120,8 +131,11 @@ __attribute__((target("avx2"))) inline void philox_x4(uint64_t seed, uint64_t st
     for (int j = 0; j < 4; ++j)
         for (int k = 0; k < 4; ++k) out[4 * j + k] = uint32_t(w[k][j]);
 }
+#endif
 
-__attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, uint64_t g1) {
+// Groups g0..g1 with the units of four groups as vector lanes; philox16 is one of the two above.
+template <class Philox16>
+GF_MATH void groups_lanes(const Block& b, uint64_t g0, uint64_t g1, Philox16 philox16) {
     std::size_t c = first_column(b, g0);
     const bool bern = b.kind == UnitKind::bernoulli, want_mean = b.mean != nullptr;
     for (uint64_t g = g0; g < g1;) {
@@ -132,7 +146,7 @@ __attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, ui
         }
         const std::size_t i = std::size_t(lo - b.e0);
         uint32_t words[16];
-        philox_x4(b.seed, b.step, g, words);
+        philox16(b.seed, b.step, g, words);
         float x[16];
         if (c + 16 <= b.m) {  // most runs of 16 stay in one row: contiguous bias, vector loads
             for (int k = 0; k < 16; ++k) x[k] = b.pre[i + k] + b.bias[c + k];
@@ -170,6 +184,14 @@ __attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, ui
         g += 4;
     }
 }
+
+void groups_generic(const Block& b, uint64_t g0, uint64_t g1) { groups_lanes(b, g0, g1, philox_4groups); }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, uint64_t g1) {
+    groups_lanes(b, g0, g1, philox_x4);
+}
+#endif
 #endif
 
 }  // namespace
@@ -180,9 +202,13 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     const std::size_t total = n * m;
     const uint64_t e0 = first_row * uint64_t(m), e1 = e0 + total;
     const Block b{pre, bias, m, kind, seed, step, e0, e1, sample, mean};
+#if !defined(__GNUC__)
     void (*groups)(const Block&, uint64_t, uint64_t) = groups_scalar;
-#if defined(__x86_64__) && defined(__GNUC__)
+#else
+    void (*groups)(const Block&, uint64_t, uint64_t) = groups_generic;
+#if defined(__x86_64__)
     if (simd_active() >= Simd::avx2) groups = groups_avx2;
+#endif
 #endif
     // Runs of 64 groups per task. Small layers (below 2^15 Bernoulli draws' worth;
     // a rectified draw costs about eight) stay on the calling thread, where
