@@ -50,7 +50,8 @@ def test_windows_cover_every_snp_once():
 
 
 class _Stub(torch.nn.Module):
-    """A 'network' whose logits are 3 x allele - 1.5 (allele -1 where hidden): outputs the hand computation can follow."""
+    """A 'network' whose logits are 3 x allele - 1.5 (allele -1 where hidden): outputs the hand computation can
+    follow."""
 
     def __init__(self):
         super().__init__()

@@ -25,7 +25,6 @@ import numpy as np
 from .. import kernels
 from ._files import FormatError, UnphasedError
 
-UNPHASED = "unphased genotype where phased data are required"
 # Calls are held as one byte per allele: the allele index, or one of these.
 MISSING = 254  # ord('.') - ord('0') in uint8 arithmetic, so text decodes with one subtraction
 NOT_DIPLOID = 253  # a haploid or polyploid call
@@ -179,7 +178,7 @@ class Chunks:
                 row = int(np.argmax(bad))
                 s = int(np.argmax(shifted[row] > limit[row])) // 2
                 first.append((row, 0, s, "only diploid calls are supported" if NOT_DIPLOID in alleles[row, s]
-                              else "allele index beyond the ALT alleles"))
+                              else "allele index beyond the ALT alleles", FormatError))
         if (self.all_phased and self.phased is not False) or self.phased:
             # Only a heterozygote written unphased loses information; homozygous
             # and missing calls carry no phase whichever separator they use.
@@ -191,11 +190,11 @@ class Chunks:
                     self.all_phased = False
                     if self.phased:
                         at = int(unphased_at[np.argmax(het)])
-                        first.append((at // len(self.samples), 1, at % len(self.samples), UNPHASED))
-        if first:
-            row, _, s, message = min(first)
+                        first.append((at // len(self.samples), 1, at % len(self.samples),
+                                      "unphased genotype where phased data are required", UnphasedError))
+        if first:  # the first bad record's problem; (row, order) never ties, so the classes are never compared
+            row, _, s, message, error = min(first)
             record = records[row]
-            error = UnphasedError if message == UNPHASED else FormatError
             raise error(self.path, f"{describe(record)}, sample {self.samples[s]}: {message}", record[0])
 
     def _pack(self, k: int) -> None:

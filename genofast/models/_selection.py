@@ -95,9 +95,11 @@ def best(trace: list[dict], weights: dict) -> dict:
     return min(trace, key=lambda row: (score(row, weights), row["epoch"]))
 
 
-def holdout_alleles(holdout, alleles: np.ndarray, variants, eval_every, conditional: bool = False):
+def holdout_alleles(holdout, alleles: np.ndarray, variants, eval_every, conditional: bool = False,
+                    train_prints: np.ndarray | None = None):
     """The held-out haplotypes of ``fit(holdout=...)`` as alleles, checked against the training ``alleles`` and
-    their SNP list ``variants`` (None: unknown), which a held-out matrix's must match. None: none given."""
+    their SNP list ``variants`` (None: unknown), which a held-out matrix's must match. None: none given.
+    ``train_prints``: the training rows' fingerprints where the caller has them already."""
     if holdout is None:
         return None
     from ..align import first_difference, has_metadata
@@ -125,7 +127,7 @@ def holdout_alleles(holdout, alleles: np.ndarray, variants, eval_every, conditio
                              "(genofast.align.align)")
     if h.shape[0] < 2:
         raise ValueError(f"the privacy loss needs at least 2 held-out haplotypes, got {h.shape[0]}")
-    if np.isin(fingerprints(h), fingerprints(alleles)).all():
+    if np.isin(fingerprints(h), fingerprints(alleles) if train_prints is None else train_prints).all():
         raise ValueError(f"all {h.shape[0]} held-out haplotypes are also training haplotypes: hold out other "
                          "individuals' haplotypes, never trained on")
     return h

@@ -344,10 +344,11 @@ class TorchGenerator:
             check_int(n_eval, "n_eval", 2)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.n_snps)
-        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every)
+        prints = fingerprints(a) if fingerprint else None
+        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every, train_prints=prints)
         cond = self._label_indices(labels, a.shape[0])
         self.variants = getattr(haplotypes, "variants", self.variants)
-        self.fingerprints = fingerprints(a) if fingerprint else None
+        self.fingerprints = prints
         if self.epoch == 0 and self.updates == 0:
             self._initialise(seed)
             self._data_init(a)

@@ -325,9 +325,11 @@ class RBM(LearningRule, Sampling, ResourceEstimates):
             check_int(patience, "patience", 0)
         a = as_alleles(haplotypes)
         check_fit_input(a, self.config["n_visible"])
-        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every, context is not None)
+        prints = fingerprints(a) if fingerprint else None
+        held = holdout_alleles(holdout, a, getattr(haplotypes, "variants", None), eval_every, context is not None,
+                               prints)
         self.variants = getattr(haplotypes, "variants", self.variants)
-        self.fingerprints = fingerprints(a) if fingerprint else None
+        self.fingerprints = prints
         self._check_gpu_memory(4 * a.size, f"training data of {a.shape[0]} x {a.shape[1]} alleles",
                                "train on fewer haplotypes or SNPs, or on the CPU")
         data = self._tensor(a)

@@ -36,7 +36,8 @@ section { border-top: 1px solid #ddd; margin-top: 2em; }
 {% for w in s.warnings %}<p class="warning">{{ w }}</p>{% endfor %}
 {% for p in s.text %}<p>{{ p }}</p>{% endfor %}
 {% for item in s.content %}{% if item.png %}<img alt="{{ item.alt }}" src="data:image/png;base64,{{ item.png }}">
-{% else %}{% if item.caption %}<h3>{{ item.caption }}</h3>{% endif %}<div class="scroll"><table><tr><th>{{ item.corner }}</th>{% for c in item.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% else %}{% if item.caption %}<h3>{{ item.caption }}</h3>{% endif %}<div class="scroll"><table>
+<tr><th>{{ item.corner }}</th>{% for c in item.columns %}<th>{{ c }}</th>{% endfor %}</tr>
 {% for name, cells in item.rows %}<tr><th>{{ name }}</th>{% for v in cells %}<td>{{ v }}</td>{% endfor %}</tr>
 {% endfor %}</table></div>
 {% endif %}{% endfor %}</section>
