@@ -1,4 +1,5 @@
-"""The long-region bench refuses a stretch past the region's end and a held-out set that leaves nothing to train."""
+"""The long-region bench refuses a stretch past the region's end, a held-out set that leaves nothing to train, and
+a sample too small to score."""
 
 import subprocess
 import sys
@@ -15,6 +16,7 @@ pytest.importorskip("msprime")
     (["--first", "-1"], "--first -1: the region has 4 windows"),
     (["--heldout", "42"], "--heldout 42: leave some of the 42 haplotypes to train on"),
     (["--heldout", "41"], "--heldout 41: leave some of the 42 haplotypes to train on"),
+    (["--samples", "1"], "--samples 1: sample at least 2 haplotypes"),
 ])
 def test_long_region_bench_refuses_bad_stretches(args, message):
     if not BENCH.exists():
