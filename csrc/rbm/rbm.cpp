@@ -49,17 +49,12 @@ GF_MATH std::size_t draw_group(const Block& b, uint64_t g, std::size_t c) {
     return (c + std::size_t(hi - lo)) % b.m;
 }
 
-#if !defined(__GNUC__)
-void groups_scalar(const Block& b, uint64_t g0, uint64_t g1) {
-    std::size_t c = first_column(b, g0);
-    for (uint64_t g = g0; g < g1; ++g) c = draw_group(b, g, c);
-}
-#else
 // The vector paths: Philox for four groups, then their units as the lanes of
-// GCC vectors (8 floats for Bernoulli units, 4 doubles for rectified ones),
-// with the same operations as the scalar draw (unit_math.hpp), so the same
-// bits. One body, compiled twice: for the baseline instruction set (SSE2 on
-// x86-64, NEON on aarch64) and for AVX2.
+// GCC vectors (8 floats for Bernoulli units, 4 doubles for rectified ones;
+// GF_MATH's attributes already assume GCC or Clang), with the same operations
+// as the one-unit draw (unit_math.hpp), so the same bits. One body, compiled
+// twice: for the baseline instruction set (SSE2 on x86-64, NEON on aarch64)
+// and for AVX2. Block edges and runs' tails go one group at a time (draw_group).
 typedef double dv __attribute__((vector_size(32)));
 typedef long dmask __attribute__((vector_size(32)));  // what comparing dvs gives
 typedef float fv __attribute__((vector_size(32)));
@@ -192,7 +187,6 @@ __attribute__((target("avx2"))) void groups_avx2(const Block& b, uint64_t g0, ui
     groups_lanes(b, g0, g1, philox_x4);
 }
 #endif
-#endif
 
 }  // namespace
 
@@ -202,13 +196,9 @@ void rbm_units_cpu(const float* pre, const float* bias, std::size_t n, std::size
     const std::size_t total = n * m;
     const uint64_t e0 = first_row * uint64_t(m), e1 = e0 + total;
     const Block b{pre, bias, m, kind, seed, step, e0, e1, sample, mean};
-#if !defined(__GNUC__)
-    void (*groups)(const Block&, uint64_t, uint64_t) = groups_scalar;
-#else
     void (*groups)(const Block&, uint64_t, uint64_t) = groups_generic;
 #if defined(__x86_64__)
     if (simd_active() >= Simd::avx2) groups = groups_avx2;
-#endif
 #endif
     // Runs of 64 groups per task. Small layers (below 2^15 Bernoulli draws' worth;
     // a rectified draw costs about eight) stay on the calling thread, where
