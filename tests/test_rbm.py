@@ -78,13 +78,16 @@ def test_units_draw_the_same_bits_on_every_simd_level(simd):
 
 
 @pytest.mark.parametrize("kind", ["bernoulli", "relu"])
-def test_vector_paths_draw_what_the_unit_by_unit_loop_draws(simd, kind):
-    # Rows 3 wide drawn one at a time are too short for a vector run, so each is drawn unit by unit; the whole
-    # matrix goes through the vector path of each SIMD level. Tails included: sd 60 rows, and ±36, ±1e6.
+@pytest.mark.parametrize("m", [3, 17])
+def test_vector_paths_draw_what_the_unit_by_unit_loop_draws(simd, kind, m):
+    # A row drawn alone is too short for a vector run of 16 units, so it is drawn unit by unit (17 wide: but for
+    # rows starting on a group of four, whose first 16 units are one run inside the row); the whole matrix goes
+    # through the vector path of each SIMD level, its runs straddling rows (and, 17 wide, some inside one).
+    # Tails included: sd 60 rows, and ±36, ±1e6.
     rng = np.random.default_rng(2)
-    pre = np.concatenate([rng.normal(0, 6, (60, 3)), rng.normal(0, 60, (20, 3))]).astype(np.float32)
-    pre[:2] = [[-36, -35.5, -1e6], [1e6, 7.0, -7.1]]
-    b = rng.normal(size=3).astype(np.float32)
+    pre = np.concatenate([rng.normal(0, 6, (60, m)), rng.normal(0, 60, (20, m))]).astype(np.float32)
+    pre[0, :3], pre[1, :3] = [-36, -35.5, -1e6], [1e6, 7.0, -7.1]
+    b = rng.normal(size=m).astype(np.float32)
     whole, whole_mean, _ = kernels.rbm_units(pre, b, kind, 4, 8, mean=True)
     for r in range(len(pre)):
         row, row_mean, _ = kernels.rbm_units(pre[r:r + 1], b, kind, 4, 8, mean=True, first_row=r)

@@ -1,10 +1,11 @@
 // The math of one RBM unit draw, written once over a lane type V: a double
 // (CUDA, and the CPU's unit-by-unit loop at block edges) or a vector of
-// doubles (the CPU's vector paths, csrc/rbm/rbm.cpp). Only IEEE-exact operations are used (+ - * /,
-// sqrt, comparisons, exponent bits); exp and log are evaluated here rather
-// than by libm, whose vector and scalar versions differ in the last bits. So
-// every path draws the same bits from the same random numbers (on CUDA when
-// compiled without FMA contraction, as rbm.cu is).
+// doubles (the CPU's vector paths, csrc/rbm/rbm.cpp). Only IEEE-exact
+// operations are used (+ - * /, sqrt, comparisons, exponent bits); exp and
+// log are evaluated here rather than by libm, whose vector and scalar
+// versions differ in the last bits. So every path draws the same bits from
+// the same random numbers (on CUDA when compiled without FMA contraction, as
+// rbm.cu is).
 #pragma once
 #include <math.h>
 #include <string.h>
