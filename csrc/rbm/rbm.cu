@@ -25,7 +25,7 @@ __global__ void rbm_units_kernel(const float* pre, const float* bias, std::size_
             const std::size_t i = ww.row * m + c;
             // keyed by the element's index in the whole matrix, so a row block draws what the whole would
             const Draw<float> d = draw_unit(pre[i] + bias[c], kind, philox_u32(seed, step, first_row * m + i),
-                                         mean != nullptr);
+                                            mean != nullptr);
             sample[i] = d.sample;
             if (mean) mean[i] = d.mean;
             one = d.sample != 0.0f;
